@@ -1,0 +1,80 @@
+"""The application factory: one Starlette app serving `/graphql`, `/healthz` and `/readyz`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, WebSocketRoute
+from tortoise import Tortoise
+from tortoise.contrib.starlette import RegisterTortoise
+
+from ticketing.configuration import service as configuration
+from ticketing.db import config_for
+from ticketing.graphql.schema import build_schema
+from ticketing.graphql.view import build_view
+from ticketing.health import healthz, readyz
+from ticketing.services import open_services
+from ticketing.settings import Settings, warn_about_defaults
+from ticketing.users.service import ensure_admin
+
+logger = logging.getLogger(__name__)
+
+
+async def _prepare_database(settings: Settings) -> None:
+    if not settings.uses_mysql:
+        # aerich's migrations are MySQL DDL; the embedded SQLite file builds its
+        # schema from the models instead (safe: only what is missing is created).
+        await Tortoise.generate_schemas(safe=True)
+        await configuration.ensure_defaults()
+    if settings.admin_email and settings.admin_password:
+        await ensure_admin(
+            email=settings.admin_email, password=settings.admin_password, display_name=None
+        )
+
+
+def create_app(settings: Settings) -> Starlette:
+    view = build_view(build_schema(), settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        warn_about_defaults(settings)
+        async with RegisterTortoise(app, config=config_for(settings)):
+            await _prepare_database(settings)
+            async with open_services(settings) as services:
+                app.state.services = services
+                yield
+
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_credentials=True,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["authorization", "content-type"],
+                max_age=600,
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+
+
+def app_from_environment() -> Starlette:
+    """The factory uvicorn calls in each worker: settings from the environment and `.env`."""
+    return create_app(Settings.from_env(os.environ, env_file=Path(".env")))

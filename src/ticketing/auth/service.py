@@ -1,0 +1,158 @@
+"""Authentication rules: sign-up, log-in, refresh rotation, log-out, and token checks."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from ticketing.activity import service as activity
+from ticketing.activity.models import LogLevel
+from ticketing.auth.passwords import hash_password, needs_rehash, verify_password
+from ticketing.auth.sessions import Rotation, SessionStore
+from ticketing.auth.throttle import LoginThrottle
+from ticketing.auth.tokens import (
+    IssuedAccessToken,
+    RefreshToken,
+    TokenCodec,
+    new_refresh_token,
+    new_session_id,
+)
+from ticketing.configuration import service as configuration
+from ticketing.errors import Forbidden, Unauthenticated
+from ticketing.users import service as users
+from ticketing.users.models import User
+
+logger = logging.getLogger(__name__)
+
+WRONG_CREDENTIALS = "Wrong email or password."
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user: User
+    access: IssuedAccessToken
+    refresh_token: RefreshToken
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user behind a request, and the session their token names."""
+
+    user: User
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthService:
+    sessions: SessionStore
+    throttle: LoginThrottle
+    codec: TokenCodec
+    refresh_ttl_seconds: int
+
+    async def sign_up(self, *, email: str, password: str, display_name: str) -> SignedIn:
+        """Create a USER and sign them in; FORBIDDEN while registration is closed."""
+        if not (await configuration.current()).registration_open:
+            raise Forbidden("Registration is closed.")
+        async with in_transaction() as connection:
+            user = await users.create_user(
+                email=email, password=password, display_name=display_name, connection=connection
+            )
+            await activity.record(
+                level=LogLevel.INFO,
+                event="user.signed_up",
+                message=f"User {user.id} signed up.",
+                actor_id=user.id,
+                connection=connection,
+            )
+        return await self._start_session(user)
+
+    async def log_in(self, *, email: str, password: str, client_address: str) -> SignedIn:
+        """Check the credentials, throttled per email and per client address."""
+        normalized = users.normalize_email(email)
+        await self.throttle.attempt(email=normalized, address=client_address)
+        user = await User.get_or_none(email=normalized)
+        if not await verify_password(user.password_hash if user else None, password):
+            await activity.record(
+                level=LogLevel.WARNING,
+                event="auth.login_failed",
+                message="Log-in failed: wrong email or password.",
+                actor_id=user.id if user else None,
+            )
+            raise Unauthenticated(WRONG_CREDENTIALS)
+        assert user is not None  # verify_password is False without a hash
+        await self.throttle.succeeded(email=normalized, address=client_address)
+        if needs_rehash(user.password_hash):
+            user.password_hash = await hash_password(password)
+            await user.save(update_fields=["password_hash"])
+        await activity.record(
+            level=LogLevel.INFO,
+            event="auth.logged_in",
+            message=f"User {user.id} logged in.",
+            actor_id=user.id,
+        )
+        return await self._start_session(user)
+
+    async def refresh(self, *, raw_refresh_token: str | None) -> SignedIn:
+        """Rotate the refresh token; a token already rotated away revokes the session."""
+        presented = RefreshToken.parse(raw_refresh_token) if raw_refresh_token else None
+        if presented is None:
+            raise Unauthenticated("No valid refresh token. Log in again.")
+        replacement = new_refresh_token(presented.session_id)
+        result = await self.sessions.rotate(
+            session_id=presented.session_id,
+            presented_digest=presented.digest,
+            new_digest=replacement.digest,
+            ttl_seconds=self.refresh_ttl_seconds,
+        )
+        if result.outcome is Rotation.REUSED:
+            await activity.record(
+                level=LogLevel.WARNING,
+                event="auth.refresh_reused",
+                message="A rotated refresh token was presented again; the session was revoked.",
+                actor_id=result.user_id,
+            )
+            raise Unauthenticated("This refresh token was already used. Log in again.")
+        user = await User.get_or_none(id=result.user_id) if result.user_id else None
+        if result.outcome is not Rotation.ROTATED or user is None:
+            raise Unauthenticated("No valid refresh token. Log in again.")
+        access = self.codec.issue(user_id=user.id, session_id=presented.session_id)
+        return SignedIn(user=user, access=access, refresh_token=replacement)
+
+    async def log_out(self, *, access_token: str | None, raw_refresh_token: str | None) -> None:
+        """End the session named by the access token and the one named by the cookie."""
+        session_ids: set[str] = set()
+        if access_token:
+            # An expired or forged access token names no session we can trust.
+            with contextlib.suppress(Unauthenticated):
+                session_ids.add(self.codec.decode(access_token).session_id)
+        presented = RefreshToken.parse(raw_refresh_token) if raw_refresh_token else None
+        if presented is not None:
+            session_ids.add(presented.session_id)
+        for session_id in session_ids:
+            await self.sessions.revoke(session_id)
+
+    async def authenticate(self, access_token: str) -> Principal:
+        """The principal behind a bearer token; UNAUTHENTICATED unless its session lives."""
+        claims = self.codec.decode(access_token)
+        session_user = await self.sessions.user_of(claims.session_id)
+        if session_user is None or session_user != claims.user_id:
+            raise Unauthenticated("The session has ended. Log in again.")
+        user = await User.get_or_none(id=claims.user_id)
+        if user is None:
+            raise Unauthenticated("The session has ended. Log in again.")
+        return Principal(user=user, session_id=claims.session_id)
+
+    async def _start_session(self, user: User) -> SignedIn:
+        session_id = new_session_id()
+        refresh = new_refresh_token(session_id)
+        await self.sessions.create(
+            session_id=session_id,
+            user_id=user.id,
+            refresh_digest=refresh.digest,
+            ttl_seconds=self.refresh_ttl_seconds,
+        )
+        access = self.codec.issue(user_id=user.id, session_id=session_id)
+        return SignedIn(user=user, access=access, refresh_token=refresh)

@@ -1,0 +1,112 @@
+"""Access tokens (JWT, HS256) and the opaque refresh tokens that name a session."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from ticketing.errors import Unauthenticated
+
+ALGORITHM = "HS256"
+ACCESS_TOKEN_TYPE = "access"  # noqa: S105  (a claim value, not a secret)
+_REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "sid", "jti", "typ"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAccessToken:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCodec:
+    secret: str
+    issuer: str
+    audience: str
+    ttl_seconds: int
+
+    def issue(self, *, user_id: int, session_id: str) -> IssuedAccessToken:
+        now = datetime.now(UTC).replace(microsecond=0)
+        expires_at = now + timedelta(seconds=self.ttl_seconds)
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": str(user_id),
+            "sid": session_id,
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": expires_at,
+            # A claim of our own that only access tokens carry: a refresh token (or
+            # any other JWT signed with this key) can never pass as one (RFC 8725 3.11).
+            "typ": ACCESS_TOKEN_TYPE,
+        }
+        token = jwt.encode(claims, self.secret, algorithm=ALGORITHM, headers={"typ": "at+jwt"})
+        return IssuedAccessToken(token=token, expires_at=expires_at)
+
+    def decode(self, token: str) -> AccessClaims:
+        """Verify signature, algorithm, issuer, audience, expiry and type, or raise."""
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": _REQUIRED_CLAIMS},
+            )
+        except jwt.PyJWTError:
+            raise Unauthenticated("The access token is invalid or has expired.") from None
+        if claims["typ"] != ACCESS_TOKEN_TYPE or not isinstance(claims["sid"], str):
+            raise Unauthenticated("The access token is invalid or has expired.")
+        try:
+            user_id = int(claims["sub"])
+        except (TypeError, ValueError):
+            raise Unauthenticated("The access token is invalid or has expired.") from None
+        return AccessClaims(user_id=user_id, session_id=claims["sid"])
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    """`<session id>.<secret>`: the session id finds the session, the secret proves it."""
+
+    session_id: str
+    secret: str
+
+    def __str__(self) -> str:
+        return f"{self.session_id}.{self.secret}"
+
+    @property
+    def digest(self) -> str:
+        # Only this digest is stored: a leaked session store yields no usable token.
+        return hash_secret(self.secret)
+
+    @classmethod
+    def parse(cls, raw: str) -> RefreshToken | None:
+        session_id, dot, secret = raw.partition(".")
+        if not dot or not session_id or not secret or len(raw) > 256:
+            return None
+        return cls(session_id=session_id, secret=secret)
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def new_refresh_token(session_id: str) -> RefreshToken:
+    return RefreshToken(session_id=session_id, secret=secrets.token_urlsafe(32))
+
+
+def hash_secret(secret: str) -> str:
+    # A fast hash is right here: the secret is 256 random bits, not a password.
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,145 @@
+"""The `ticketing` command: serve | migrate | create-admin | export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import logging.config
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ticketing.settings import Settings, SettingsError
+
+logger = logging.getLogger("ticketing")
+
+
+def _settings() -> Settings:
+    return Settings.from_env(os.environ, env_file=Path(".env"))
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "default": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        },
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "default"},
+        },
+        "root": {"handlers": ["stderr"], "level": level.upper()},
+        "loggers": {
+            "uvicorn": {"level": level.upper()},
+            "tortoise": {"level": "WARNING"},
+            "aerich": {"level": "WARNING"},
+        },
+    }
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    if args.workers > 1 and settings.redis_url is None:
+        print(
+            "ticketing: --workers above 1 needs REDIS_URL: without it sessions and events "
+            "live inside one process.",
+            file=sys.stderr,
+        )
+        return 2
+    uvicorn.run(
+        "ticketing.app:app_from_environment",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets",
+        # Compression costs tens of KB per connection for small JSON frames.
+        ws_per_message_deflate=False,
+        log_config=_log_config(settings.log_level),
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _migrate(settings: Settings) -> int:
+    from ticketing.migrate import migrate
+
+    applied = asyncio.run(migrate(settings))
+    print(
+        f"ticketing: {len(applied)} migration(s) applied"
+        + (f": {', '.join(applied)}" if applied else "")
+    )
+    return 0
+
+
+def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
+    from tortoise import Tortoise
+
+    from ticketing.db import config_for
+    from ticketing.errors import DomainError
+    from ticketing.users.service import ensure_admin
+
+    async def run() -> int:
+        await Tortoise.init(config=config_for(settings))
+        try:
+            if not settings.uses_mysql:
+                await Tortoise.generate_schemas(safe=True)
+            user, created = await ensure_admin(
+                email=args.email, password=args.password, display_name=args.display_name
+            )
+        except DomainError as error:
+            print(f"ticketing: {error.message}", file=sys.stderr)
+            return 1
+        finally:
+            await Tortoise.close_connections()
+        verb = "created" if created else "is now an admin (password unchanged)"
+        print(f"ticketing: admin {user.email} {verb}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _export_schema() -> int:
+    from ticketing.graphql.schema import export_schema
+
+    sys.stdout.write(export_schema())
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ticketing", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the server (uvicorn)")
+    serve.add_argument("--host", help="address to bind (default: HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    commands.add_parser("migrate", help="apply the database migrations (safe to run again)")
+    admin = commands.add_parser("create-admin", help="create or promote an admin (idempotent)")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--display-name")
+    commands.add_parser("export-schema", help="print the GraphQL SDL")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "export-schema":
+        return _export_schema()
+    try:
+        settings = _settings()
+    except SettingsError as error:
+        print(f"ticketing: {error}", file=sys.stderr)
+        return 2
+    logging.config.dictConfig(_log_config(settings.log_level))
+    if args.command == "serve":
+        return _serve(args, settings)
+    if args.command == "migrate":
+        return _migrate(settings)
+    return _create_admin(args, settings)

@@ -1,0 +1,52 @@
+"""The `/graphql` endpoint: strawberry's ASGI view with our context and safe settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry import Schema
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
+
+from ticketing.errors import Unauthenticated
+from ticketing.graphql.context import Context
+from ticketing.graphql.legacy_ws import LegacyWSHandler
+from ticketing.services import Services
+from ticketing.settings import Settings
+
+
+class GraphQLView(GraphQL[Context, None]):
+    graphql_ws_handler_class = LegacyWSHandler
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        services: Services = request.app.state.services
+        http_response = response if isinstance(response, Response) else None
+        return Context(services=services, request=request, response=http_response)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        # A connection without a token may open (every subscription will then ask
+        # for one); a bad token is refused at once, which closes the socket with 4403.
+        try:
+            await context.principal()
+        except Unauthenticated:
+            raise ConnectionRejectionError({"message": "Invalid or expired token."}) from None
+        return await super().on_ws_connect(context)
+
+
+def build_view(schema: Schema, settings: Settings) -> GraphQLView:
+    return GraphQLView(
+        schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=True,  # strawberry still refuses mutations over GET
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_connection_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.ws_max_subscriptions_per_connection,
+        multipart_uploads_enabled=False,
+    )

@@ -1,0 +1,55 @@
+"""`/healthz` (the process runs) and `/readyz` (its database and Redis answer)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from tortoise import connections
+
+from ticketing.services import Services
+
+logger = logging.getLogger(__name__)
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+async def healthz(_: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def _database_answers() -> bool:
+    try:
+        await asyncio.wait_for(
+            connections.get("default").execute_query("SELECT 1"), CHECK_TIMEOUT_SECONDS
+        )
+    except Exception:  # any failure means "not ready"; the reason goes to the log
+        logger.warning("Readiness: the database does not answer", exc_info=True)
+        return False
+    return True
+
+
+async def _redis_answers(services: Services) -> bool:
+    if services.redis is None:
+        return True
+    try:
+        await asyncio.wait_for(services.redis.ping(), CHECK_TIMEOUT_SECONDS)
+    except Exception:
+        logger.warning("Readiness: Redis does not answer", exc_info=True)
+        return False
+    return True
+
+
+async def readyz(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    checks = {
+        "database": await _database_answers(),
+        "redis": await _redis_answers(services),
+    }
+    ready = all(checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )

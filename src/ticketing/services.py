@@ -1,0 +1,72 @@
+"""The per-process collaborators (stores, clients), built from the settings in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from ticketing.auth.service import AuthService
+from ticketing.auth.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from ticketing.auth.throttle import (
+    AttemptCounter,
+    LoginThrottle,
+    MemoryAttemptCounter,
+    RedisAttemptCounter,
+)
+from ticketing.auth.tokens import TokenCodec
+from ticketing.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    auth: AuthService
+    redis: Redis | None
+
+
+def connect_redis(url: str) -> Redis:
+    # One client (one pool) per process. Timeouts so that a dead Redis fails a
+    # request quickly instead of hanging it; health checks catch half-open sockets.
+    return Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=15,
+    )
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    redis = connect_redis(settings.redis_url) if settings.redis_url else None
+    sessions: SessionStore
+    counter: AttemptCounter
+    if redis is None:
+        sessions, counter = MemorySessionStore(), MemoryAttemptCounter()
+    else:
+        sessions = RedisSessionStore(redis, settings.redis_prefix)
+        counter = RedisAttemptCounter(redis, settings.redis_prefix)
+    auth = AuthService(
+        sessions=sessions,
+        throttle=LoginThrottle(
+            counter=counter,
+            max_per_email=settings.login_max_failures_per_email,
+            max_per_address=settings.login_max_failures_per_address,
+            window_seconds=settings.login_window_seconds,
+        ),
+        codec=TokenCodec(
+            secret=settings.jwt_secret,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl_seconds=settings.access_token_ttl_seconds,
+        ),
+        refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
+    )
+    try:
+        yield Services(settings=settings, auth=auth, redis=redis)
+    finally:
+        if redis is not None:
+            await redis.aclose()

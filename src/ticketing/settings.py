@@ -1,0 +1,165 @@
+"""One validated settings object, built from the environment and passed in explicitly."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite://ticketing.sqlite3"
+MIN_JWT_SECRET_BYTES = 32
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+SAMESITE_VALUES = ("lax", "strict", "none")
+
+
+class SettingsError(ValueError):
+    """The environment holds a value the service refuses to start with."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    # Every Redis key and channel starts with this, so that deployments (and test
+    # runs) can share one Redis server without seeing each other's data.
+    redis_prefix: str = "ticketing:"
+    jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48), repr=False)
+    jwt_secret_generated: bool = True
+    jwt_issuer: str = "ticketing"
+    jwt_audience: str = "ticketing-api"
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    cookie_secure: bool = False
+    cookie_samesite: str = "lax"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    cors_origins: tuple[str, ...] = ()
+    graphiql: bool = True
+    login_max_failures_per_email: int = 5
+    login_max_failures_per_address: int = 50
+    login_window_seconds: int = 15 * 60
+    ws_connection_init_timeout_seconds: float = 10.0
+    ws_max_subscriptions_per_connection: int = 50
+    admin_email: str | None = None
+    admin_password: str | None = field(default=None, repr=False)
+
+    @property
+    def uses_mysql(self) -> bool:
+        return self.database_url.startswith("mysql://")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
+        """Build settings from `environ`, with a `.env` file filling in what is unset."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(environ)
+        return _parse(values)
+
+
+def _parse(env: Mapping[str, str]) -> Settings:
+    def text(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    def integer(name: str, default: int, minimum: int = 1) -> int:
+        raw = text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+        if value < minimum:
+            raise SettingsError(f"{name} must be at least {minimum}")
+        return value
+
+    def boolean(name: str, default: bool) -> bool:
+        raw = text(name)
+        if raw is None:
+            return default
+        lowered = raw.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+    database_url = text("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not database_url.startswith(("mysql://", "sqlite://")):
+        raise SettingsError("DATABASE_URL must start with mysql:// or sqlite://")
+    redis_url = text("REDIS_URL")
+    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("REDIS_URL must start with redis://, rediss:// or unix://")
+
+    secret = text("JWT_SECRET")
+    if secret is not None and len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+        raise SettingsError(f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes long")
+
+    log_level = (text("LOG_LEVEL") or "info").lower()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    samesite = (text("COOKIE_SAMESITE") or "lax").lower()
+    if samesite not in SAMESITE_VALUES:
+        raise SettingsError(f"COOKIE_SAMESITE must be one of {', '.join(SAMESITE_VALUES)}")
+    cookie_secure = boolean("COOKIE_SECURE", False)
+    if samesite == "none" and not cookie_secure:
+        raise SettingsError("COOKIE_SAMESITE=none needs COOKIE_SECURE=true (browsers insist)")
+
+    admin_email, admin_password = text("ADMIN_EMAIL"), text("ADMIN_PASSWORD")
+    if (admin_email is None) != (admin_password is None):
+        raise SettingsError("ADMIN_EMAIL and ADMIN_PASSWORD go together")
+
+    cors = tuple(
+        o.strip().rstrip("/") for o in (text("CORS_ORIGINS") or "").split(",") if o.strip()
+    )
+    if "*" in cors:
+        raise SettingsError("CORS_ORIGINS cannot be '*': the API sends credentials (cookies)")
+
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_prefix=text("REDIS_PREFIX") or "ticketing:",
+        jwt_issuer=text("JWT_ISSUER") or "ticketing",
+        jwt_audience=text("JWT_AUDIENCE") or "ticketing-api",
+        access_token_ttl_seconds=integer("ACCESS_TOKEN_TTL_SECONDS", 15 * 60),
+        refresh_token_ttl_seconds=integer("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600),
+        cookie_secure=cookie_secure,
+        cookie_samesite=samesite,
+        host=text("HOST") or "127.0.0.1",
+        port=integer("PORT", 8000),
+        log_level=log_level,
+        cors_origins=cors,
+        graphiql=boolean("GRAPHIQL", True),
+        login_max_failures_per_email=integer("LOGIN_MAX_FAILURES_PER_EMAIL", 5),
+        login_max_failures_per_address=integer("LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
+        login_window_seconds=integer("LOGIN_WINDOW_SECONDS", 15 * 60),
+        ws_connection_init_timeout_seconds=float(integer("WS_CONNECTION_INIT_TIMEOUT_SECONDS", 10)),
+        ws_max_subscriptions_per_connection=integer("WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),
+        admin_email=admin_email,
+        admin_password=admin_password,
+        jwt_secret=secret or secrets.token_urlsafe(48),
+        jwt_secret_generated=secret is None,
+    )
+
+
+def warn_about_defaults(settings: Settings) -> None:
+    """Log, once at start-up, the defaults that are fine on a laptop and wrong in production."""
+    if settings.jwt_secret_generated:
+        logger.warning(
+            "JWT_SECRET is not set: using a random secret for this process only; "
+            "tokens will not survive a restart and several workers will not accept each "
+            "other's tokens. Set JWT_SECRET (32 bytes or more) in production."
+        )
+    if settings.redis_url is None:
+        logger.warning(
+            "REDIS_URL is not set: sessions, throttling and events stay inside this one "
+            "process. Set REDIS_URL to run several processes."
+        )
