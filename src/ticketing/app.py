@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
+from ticketing.auth import passwords
 from ticketing.configuration import service as configuration
 from ticketing.db import config_for
 from ticketing.graphql.schema import build_schema
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> Starlette:
         warn_about_defaults(settings)
         async with RegisterTortoise(app, config=config_for(settings)):
             await _prepare_database(settings)
+            await passwords.warm_up()
             async with open_services(settings) as services:
                 app.state.services = services
                 yield

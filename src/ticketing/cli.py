@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tortoise.exceptions import BaseORMException
+
 from ticketing.settings import Settings, SettingsError
 
 logger = logging.getLogger("ticketing")
@@ -71,10 +73,11 @@ def _migrate(settings: Settings) -> int:
     from ticketing.migrate import migrate
 
     applied = asyncio.run(migrate(settings))
-    print(
-        f"ticketing: {len(applied)} migration(s) applied"
-        + (f": {', '.join(applied)}" if applied else "")
-    )
+    if not settings.uses_mysql:
+        print("ticketing: SQLite schema is up to date (built from the models)")
+    else:
+        names = f": {', '.join(applied)}" if applied else ""
+        print(f"ticketing: {len(applied)} migration(s) applied{names}")
     return 0
 
 
@@ -140,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.config.dictConfig(_log_config(settings.log_level))
     if args.command == "serve":
         return _serve(args, settings)
-    if args.command == "migrate":
-        return _migrate(settings)
-    return _create_admin(args, settings)
+    try:
+        if args.command == "migrate":
+            return _migrate(settings)
+        return _create_admin(args, settings)
+    except (OSError, BaseORMException) as error:
+        # The driver's message names host, user and database, never the password.
+        print(f"ticketing: the database failed: {error}", file=sys.stderr)
+        return 1

@@ -60,7 +60,8 @@ class Settings:
         values: dict[str, str] = {}
         if env_file is not None and env_file.is_file():
             values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-        values.update(environ)
+        # An empty variable counts as unset, so it cannot hide the file's value.
+        values.update({k: v for k, v in environ.items() if v.strip()})
         return _parse(values)
 
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from ticketing.activity.models import MESSAGE_MAX_LENGTH, LogEntry, LogLevel
+from ticketing.pagination import Page, check_first, decode_cursor, page_of
+from ticketing.users.models import User
+from ticketing.users.permissions import require_admin
+
+CURSOR_KIND = "log"
 
 
 async def record(
@@ -29,3 +34,16 @@ async def record(
         ticket_id=ticket_id,
         using_db=connection,
     )
+
+
+async def list_entries(
+    *, viewer: User, first: int, after: str | None, min_level: LogLevel
+) -> Page[LogEntry]:
+    """Newest first, at or above `min_level`; ADMIN only."""
+    require_admin(viewer)
+    check_first(first)
+    query = LogEntry.filter(level__gte=min_level)
+    after_id = decode_cursor(CURSOR_KIND, after)
+    if after_id is not None:
+        query = query.filter(id__lt=after_id)
+    return page_of(await query.order_by("-id").limit(first + 1), first)

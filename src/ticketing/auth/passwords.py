@@ -22,6 +22,11 @@ def _dummy_hash() -> str:
     return _hasher.hash("not-a-password-anyone-has")
 
 
+async def warm_up() -> None:
+    """Compute the dummy hash at start-up, off the event loop, not in the first log-in."""
+    await asyncio.to_thread(_dummy_hash)
+
+
 async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_hasher.hash, password)
 

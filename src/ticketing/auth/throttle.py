@@ -47,10 +47,21 @@ class MemoryAttemptCounter:
             self._windows[key] = (max(0, count - 1), resets_at)
 
 
+# Decrement only a live, positive counter: a plain DECR after the window expired
+# would create a key holding -1 with no expiry, one free attempt forever.
+_FORGIVE = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+"""
+
+
 class RedisAttemptCounter:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis = redis
         self._prefix = prefix
+        self._forgive = redis.register_script(_FORGIVE)
 
     async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
         full_key = self._prefix + key
@@ -62,7 +73,7 @@ class RedisAttemptCounter:
         return int(count), max(1, int(ttl))
 
     async def forgive(self, key: str) -> None:
-        await self._redis.decr(self._prefix + key)
+        await self._forgive(keys=[self._prefix + key])
 
 
 @dataclass(frozen=True, slots=True)

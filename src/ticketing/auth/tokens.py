@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from ticketing.errors import Unauthenticated
 
 ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105  (a claim value, not a secret)
+_TOKEN_PART = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "sid", "jti", "typ"]
 
 
@@ -93,8 +95,12 @@ class RefreshToken:
 
     @classmethod
     def parse(cls, raw: str) -> RefreshToken | None:
+        # Only the URL-safe alphabet our ids and secrets are made of: the session
+        # id becomes part of a store key, where ":" could name another key.
+        if len(raw) > 256:
+            return None
         session_id, dot, secret = raw.partition(".")
-        if not dot or not session_id or not secret or len(raw) > 256:
+        if not dot or not _TOKEN_PART.fullmatch(session_id) or not _TOKEN_PART.fullmatch(secret):
             return None
         return cls(session_id=session_id, secret=secret)
 

@@ -11,6 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from ticketing.auth.service import Principal
 from ticketing.errors import Unauthenticated
+from ticketing.graphql.loaders import Loaders
 from ticketing.services import Services
 from ticketing.users.models import User
 
@@ -24,6 +25,7 @@ class Context:
     services: Services
     request: Request | WebSocket
     response: Response | None
+    loaders: Loaders
     # Filled in by strawberry from the WebSocket `connection_init` payload.
     connection_params: dict[str, object] | None = None
     _principal: Principal | None = field(default=None, init=False)

@@ -14,6 +14,7 @@ from typing import Any
 from graphql.error import GraphQLError
 from strawberry import Schema
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionContext
 
 from ticketing.errors import DomainError
@@ -25,7 +26,13 @@ INTERNAL_MESSAGE = "Internal server error."
 
 def is_client_error(error: GraphQLError) -> bool:
     """Raised by the GraphQL layer before any resolver ran (it has no path)."""
-    return error.original_error is None and error.path is None
+    if error.path is not None:
+        return False
+    # strawberry raises this for an operation type a transport does not carry
+    # (a query over the legacy graphql-ws protocol, a mutation over GET).
+    return error.original_error is None or isinstance(
+        error.original_error, InvalidOperationTypeError
+    )
 
 
 def is_unexpected(error: GraphQLError) -> bool:

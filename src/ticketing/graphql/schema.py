@@ -6,13 +6,20 @@ import strawberry
 from strawberry.extensions import ValidationCache
 from strawberry.tools import merge_types
 
+from ticketing.graphql.activity.queries import ActivityQuery
 from ticketing.graphql.auth.mutations import AuthMutation
 from ticketing.graphql.auth.queries import AuthQuery
+from ticketing.graphql.configuration.resolvers import ConfigurationMutation, ConfigurationQuery
 from ticketing.graphql.errors import ErrorCodes, TicketingSchema
+from ticketing.graphql.messages.mutations import MessageMutation
 from ticketing.graphql.parser_cache import InBandParserCache
+from ticketing.graphql.tickets.mutations import TicketMutation
+from ticketing.graphql.tickets.queries import TicketQuery
 
-Query = merge_types("Query", (AuthQuery,))
-Mutation = merge_types("Mutation", (AuthMutation,))
+Query = merge_types("Query", (AuthQuery, TicketQuery, ConfigurationQuery, ActivityQuery))
+Mutation = merge_types(
+    "Mutation", (AuthMutation, TicketMutation, MessageMutation, ConfigurationMutation)
+)
 
 
 def build_schema() -> strawberry.Schema:

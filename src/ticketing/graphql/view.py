@@ -16,6 +16,7 @@ from strawberry.types.unset import UnsetType
 from ticketing.errors import Unauthenticated
 from ticketing.graphql.context import Context
 from ticketing.graphql.legacy_ws import LegacyWSHandler
+from ticketing.graphql.loaders import Loaders
 from ticketing.services import Services
 from ticketing.settings import Settings
 
@@ -28,7 +29,12 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> Context:
         services: Services = request.app.state.services
         http_response = response if isinstance(response, Response) else None
-        return Context(services=services, request=request, response=http_response)
+        return Context(
+            services=services,
+            request=request,
+            response=http_response,
+            loaders=Loaders(cache=http_response is not None),
+        )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         # A connection without a token may open (every subscription will then ask

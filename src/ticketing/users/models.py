@@ -27,5 +27,9 @@ class User(Model):
     class Meta:
         table = "users"
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
     def __str__(self) -> str:
         return f"User {self.id}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -101,3 +102,8 @@ async def ensure_admin(*, email: str, password: str, display_name: str | None) -
         role=Role.ADMIN,
     )
     return user, True
+
+
+async def users_by_ids(ids: Iterable[int]) -> dict[int, User]:
+    """Many users in one query (for batching loaders)."""
+    return {user.id: user for user in await User.filter(id__in=set(ids))}

@@ -44,3 +44,18 @@ class User:
             _email=user.email,
             _reveal_email=reveal_email,
         )
+
+
+async def load_user(info: Info, user_id: int | None) -> User | None:
+    """A user through the request's batching loader."""
+    if user_id is None:
+        return None
+    user = await info.context.loaders.users.load(user_id)
+    return None if user is None else User.from_model(user)
+
+
+async def load_existing_user(info: Info, user_id: int) -> User:
+    user = await load_user(info, user_id)
+    # Users are never deleted (foreign keys restrict it), so this always holds.
+    assert user is not None, f"user {user_id} is referenced but missing"
+    return user

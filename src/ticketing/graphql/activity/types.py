@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from ticketing.activity.models import LogEntry as LogEntryModel
+from ticketing.activity.models import LogLevel
+from ticketing.activity.service import CURSOR_KIND
+from ticketing.graphql.context import Info
+from ticketing.graphql.pagination import PageInfo
+from ticketing.graphql.users.types import User, load_user
+from ticketing.pagination import Page, encode_cursor
+
+# Registers the model enum under the contract's name; GraphQL shows the names.
+strawberry.enum(LogLevel, name="LogLevel")
+
+
+@strawberry.type(name="LogEntry")
+class LogEntry:
+    id: strawberry.ID
+    level: LogLevel
+    event: str
+    message: str
+    ticket_id: strawberry.ID | None
+    created_at: datetime
+    _actor_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def actor(self, info: Info) -> User | None:
+        return await load_user(info, self._actor_id)
+
+    @classmethod
+    def from_model(cls, entry: LogEntryModel) -> LogEntry:
+        return cls(
+            id=strawberry.ID(str(entry.id)),
+            level=entry.level,
+            event=entry.event,
+            message=entry.message,
+            ticket_id=None if entry.ticket_id is None else strawberry.ID(str(entry.ticket_id)),
+            created_at=entry.created_at,
+            _actor_id=entry.actor_id,
+        )
+
+
+@strawberry.type
+class LogEntryEdge:
+    cursor: str
+    node: LogEntry
+
+
+@strawberry.type
+class LogEntryConnection:
+    edges: list[LogEntryEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: Page[LogEntryModel]) -> LogEntryConnection:
+        edges = [
+            LogEntryEdge(cursor=encode_cursor(CURSOR_KIND, e.id), node=LogEntry.from_model(e))
+            for e in page.items
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )

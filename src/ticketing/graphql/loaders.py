@@ -1,0 +1,53 @@
+"""DataLoaders: one batched query per kind of row, whatever the page size.
+
+Over HTTP they live for one request and cache within it. A WebSocket context
+lives as long as the socket, so there they batch but never cache (a cached row
+would be served stale to the next operation).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from strawberry.dataloader import DataLoader
+
+from ticketing.messages import service as messages
+from ticketing.messages.models import Message
+from ticketing.pagination import Page
+from ticketing.users import service as users
+from ticketing.users.models import User
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePageKey:
+    ticket_id: int
+    first: int
+    after_id: int | None
+
+
+async def _load_users(ids: Sequence[int]) -> list[User | None]:
+    found = await users.users_by_ids(ids)
+    return [found.get(user_id) for user_id in ids]
+
+
+async def _load_message_pages(keys: Sequence[MessagePageKey]) -> list[Page[Message]]:
+    # Tickets of one page ask with the same arguments: one statement per group.
+    groups: dict[tuple[int, int | None], list[int]] = defaultdict(list)
+    for key in keys:
+        groups[(key.first, key.after_id)].append(key.ticket_id)
+    pages: dict[MessagePageKey, Page[Message]] = {}
+    for (first, after_id), ticket_ids in groups.items():
+        found = await messages.first_pages(ticket_ids=ticket_ids, first=first, after_id=after_id)
+        for ticket_id, page in found.items():
+            pages[MessagePageKey(ticket_id, first, after_id)] = page
+    return [pages[key] for key in keys]
+
+
+class Loaders:
+    def __init__(self, *, cache: bool) -> None:
+        self.users: DataLoader[int, User | None] = DataLoader(load_fn=_load_users, cache=cache)
+        self.message_pages: DataLoader[MessagePageKey, Page[Message]] = DataLoader(
+            load_fn=_load_message_pages, cache=cache
+        )

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from ticketing.graphql.context import Info
+from ticketing.graphql.pagination import PageInfo
+from ticketing.graphql.users.types import User, load_existing_user
+from ticketing.messages.models import Message as MessageModel
+from ticketing.messages.service import CURSOR_KIND
+from ticketing.pagination import Page, encode_cursor
+
+
+@strawberry.type(name="Message")
+class Message:
+    id: strawberry.ID
+    ticket_id: strawberry.ID
+    body: str
+    created_at: datetime
+    _author_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def author(self, info: Info) -> User:
+        return await load_existing_user(info, self._author_id)
+
+    @classmethod
+    def from_model(cls, message: MessageModel) -> Message:
+        return cls(
+            id=strawberry.ID(str(message.id)),
+            ticket_id=strawberry.ID(str(message.ticket_id)),
+            body=message.body,
+            created_at=message.created_at,
+            _author_id=message.author_id,
+        )
+
+
+@strawberry.type
+class MessageEdge:
+    cursor: str
+    node: Message
+
+
+@strawberry.type
+class MessageConnection:
+    edges: list[MessageEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: Page[MessageModel]) -> MessageConnection:
+        edges = [
+            MessageEdge(cursor=encode_cursor(CURSOR_KIND, m.id), node=Message.from_model(m))
+            for m in page.items
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+
+@strawberry.input
+class SendMessageInput:
+    ticket_id: strawberry.ID
+    body: str

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from ticketing.graphql.context import Info
+from ticketing.graphql.loaders import MessagePageKey
+from ticketing.graphql.messages.types import MessageConnection
+from ticketing.graphql.pagination import PageInfo
+from ticketing.graphql.users.types import User, load_existing_user, load_user
+from ticketing.messages.service import CURSOR_KIND as MESSAGE_CURSOR
+from ticketing.pagination import Page, check_first, decode_cursor, encode_cursor
+from ticketing.tickets import service as tickets
+from ticketing.tickets.models import Ticket as TicketModel
+from ticketing.tickets.models import TicketPriority, TicketStatus
+from ticketing.tickets.service import CURSOR_KIND, TicketFilter
+from ticketing.users.models import User as UserModel
+
+# Registers the model enums with strawberry under the contract's names.
+strawberry.enum(TicketStatus, name="TicketStatus")
+strawberry.enum(TicketPriority, name="TicketPriority")
+
+
+@strawberry.type(name="Ticket")
+class Ticket:
+    id: strawberry.ID
+    title: str
+    description: str
+    status: TicketStatus
+    priority: TicketPriority
+    category: str | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    _owner_id: strawberry.Private[int]
+    _assignee_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def owner(self, info: Info) -> User:
+        return await load_existing_user(info, self._owner_id)
+
+    @strawberry.field
+    async def assignee(self, info: Info) -> User | None:
+        return await load_user(info, self._assignee_id)
+
+    @strawberry.field(description="Oldest first.")
+    async def messages(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> MessageConnection:
+        key = MessagePageKey(
+            ticket_id=int(self.id),
+            first=check_first(50 if first is None else first),
+            after_id=decode_cursor(MESSAGE_CURSOR, after),
+        )
+        return MessageConnection.from_page(await info.context.loaders.message_pages.load(key))
+
+    @classmethod
+    def from_model(cls, ticket: TicketModel) -> Ticket:
+        return cls(
+            id=strawberry.ID(str(ticket.id)),
+            title=ticket.title,
+            description=ticket.description,
+            status=ticket.status,
+            priority=ticket.priority,
+            category=ticket.category,
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+            closed_at=ticket.closed_at,
+            _owner_id=ticket.owner_id,
+            _assignee_id=ticket.assignee_id,
+        )
+
+
+@strawberry.type
+class TicketEdge:
+    cursor: str
+    node: Ticket
+
+
+@strawberry.type
+class TicketConnection:
+    edges: list[TicketEdge]
+    page_info: PageInfo
+    _viewer: strawberry.Private[UserModel]
+    _filter: strawberry.Private[TicketFilter]
+
+    @strawberry.field(description="All tickets matching the filter, not only this page.")
+    async def total_count(self) -> int:
+        # Counted only when asked for: a list view that shows no total saves a query.
+        return await tickets.count_tickets(viewer=self._viewer, ticket_filter=self._filter)
+
+    @classmethod
+    def from_page(
+        cls, page: Page[TicketModel], viewer: UserModel, ticket_filter: TicketFilter
+    ) -> TicketConnection:
+        edges = [
+            TicketEdge(cursor=encode_cursor(CURSOR_KIND, t.id), node=Ticket.from_model(t))
+            for t in page.items
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            _viewer=viewer,
+            _filter=ticket_filter,
+        )
+
+
+@strawberry.input(name="TicketFilter")
+class TicketFilterInput:
+    status: list[TicketStatus] | None = None
+    priority: list[TicketPriority] | None = None
+    owner_id: strawberry.ID | None = None
+    assignee_id: strawberry.ID | None = None
+    search: str | None = None
+
+    def to_filter(self) -> TicketFilter:
+        return TicketFilter(
+            statuses=self.status,
+            priorities=self.priority,
+            owner_id=self.owner_id,
+            assignee_id=self.assignee_id,
+            search=self.search,
+        )
+
+
+@strawberry.input
+class CreateTicketInput:
+    title: str
+    description: str
+    priority: TicketPriority | None = TicketPriority.NORMAL
+    category: str | None = None
+
+
+@strawberry.input
+class UpdateTicketStatusInput:
+    ticket_id: strawberry.ID
+    status: TicketStatus
+
+
+@strawberry.input
+class AssignTicketInput:
+    ticket_id: strawberry.ID
+    assignee_id: strawberry.ID | None = None

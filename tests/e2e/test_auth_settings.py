@@ -1,0 +1,106 @@
+"""Authentication behaviour that depends on settings, each on a server of its own."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.conftest import BACKENDS, ServerFactory
+from tests.support.client import LOG_IN, PASSWORD, SIGN_UP, GraphQLClient, log_in, sign_up
+from tests.support.server import run_cli
+from tests.support.services import set_registration_open
+
+ME = "query { me { id email role } }"
+REFRESH = "mutation { refreshToken { accessToken } }"
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS)
+
+
+async def test_throttling_per_client_address_spans_emails(
+    make_server: ServerFactory, backend: str
+) -> None:
+    server = make_server(backend, LOGIN_MAX_FAILURES_PER_ADDRESS="3")
+    async with GraphQLClient(server.graphql_url) as client:
+        attempts = [
+            await client.execute(
+                LOG_IN, {"input": {"email": f"nobody{i}@example.com", "password": PASSWORD}}
+            )
+            for i in range(4)
+        ]
+
+    assert [a.codes for a in attempts] == [["UNAUTHENTICATED"]] * 3 + [["RATE_LIMITED"]]
+
+
+async def test_an_expired_access_token_is_unauthenticated_and_refresh_recovers(
+    make_server: ServerFactory, backend: str
+) -> None:
+    server = make_server(backend, ACCESS_TOKEN_TTL_SECONDS="1")
+    async with GraphQLClient(server.graphql_url) as client:
+        await sign_up(client, "expiry@example.com")
+        await asyncio.sleep(2.1)
+
+        expired = await client.execute(ME)
+        refreshed = (await client.execute(REFRESH)).ok()["refreshToken"]
+        again = await client.execute(ME, token=refreshed["accessToken"])
+
+    assert expired.codes == ["UNAUTHENTICATED"]
+    assert again.ok()["me"]["email"] == "expiry@example.com"
+
+
+async def test_the_cookie_follows_the_cookie_settings(
+    make_server: ServerFactory, backend: str
+) -> None:
+    server = make_server(backend, COOKIE_SECURE="true", COOKIE_SAMESITE="strict")
+    async with GraphQLClient(server.graphql_url) as client:
+        await sign_up(client, "cookie@example.com")
+        cookie = client.last_headers["set-cookie"]
+
+    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "secure", "samesite=strict", "path=/graphql"} <= attributes
+
+
+async def test_sign_up_while_registration_is_closed_is_forbidden(
+    make_server: ServerFactory, backend: str
+) -> None:
+    server = make_server(backend)
+    await set_registration_open(server.env["DATABASE_URL"], open_=False)
+    async with GraphQLClient(server.graphql_url) as client:
+        result = await client.execute(
+            SIGN_UP,
+            {"input": {"email": "late@example.com", "password": PASSWORD, "displayName": "Late"}},
+        )
+
+    assert result.codes == ["FORBIDDEN"]
+    assert result.data is None
+
+
+async def test_an_admin_made_on_the_command_line_logs_in_as_admin(
+    make_server: ServerFactory, backend: str
+) -> None:
+    server = make_server(backend)
+    made = run_cli(
+        "create-admin",
+        "--email",
+        "Boss@Example.com",
+        "--password",
+        PASSWORD,
+        env=server.env,
+        cwd=server.workdir,
+    )
+    assert made.returncode == 0, made.stderr
+    async with GraphQLClient(server.graphql_url) as client:
+        payload = await log_in(client, "boss@example.com")
+
+    assert payload["user"]["role"] == "ADMIN"
+    assert payload["user"]["email"] == "boss@example.com"
+
+
+async def test_an_admin_from_the_environment_exists_at_first_start(
+    make_server: ServerFactory, backend: str
+) -> None:
+    server = make_server(backend, ADMIN_EMAIL="root@example.com", ADMIN_PASSWORD=PASSWORD)
+    async with GraphQLClient(server.graphql_url) as client:
+        payload = await log_in(client, "root@example.com")
+
+    assert payload["user"]["role"] == "ADMIN"

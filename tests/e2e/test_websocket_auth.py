@@ -1,0 +1,90 @@
+"""WebSocket authentication: `connection_init` carries the token on both sub-protocols."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import websockets
+from gql import Client, GraphQLRequest
+from gql.transport.exceptions import TransportConnectionFailed, TransportServerError
+from gql.transport.websockets import WebsocketsTransport
+
+from tests.support.client import GraphQLClient, sign_up
+from tests.support.server import Server
+
+ME = "query { me { email } }"
+TRANSPORT_WS = WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL  # graphql-transport-ws
+LEGACY_WS = WebsocketsTransport.APOLLO_SUBPROTOCOL  # graphql-ws
+
+
+def _transport(server: Server, protocol: str, token: str | None) -> WebsocketsTransport:
+    payload = {"authorization": f"Bearer {token}"} if token else {}
+    return WebsocketsTransport(url=server.ws_url, init_payload=payload, subprotocols=[protocol])
+
+
+async def test_a_valid_token_in_connection_init_signs_the_socket_in(
+    client: GraphQLClient, server: Server, unique_email: str
+) -> None:
+    await sign_up(client, unique_email)
+
+    async with Client(transport=_transport(server, TRANSPORT_WS, client.token)) as session:
+        result = await session.execute(GraphQLRequest(ME))
+
+    assert result == {"me": {"email": unique_email.lower()}}
+
+
+async def test_a_socket_without_a_token_opens_anonymous(server: Server) -> None:
+    async with Client(transport=_transport(server, TRANSPORT_WS, None)) as session:
+        result = await session.execute(GraphQLRequest(ME))
+
+    assert result == {"me": None}
+
+
+async def test_a_bad_token_closes_a_graphql_transport_ws_socket_with_4403(server: Server) -> None:
+    with pytest.raises(TransportConnectionFailed) as failure:
+        async with Client(transport=_transport(server, TRANSPORT_WS, "not-a-token")) as session:
+            await session.execute(GraphQLRequest(ME))
+
+    closed = failure.value.__cause__
+    assert isinstance(closed, websockets.ConnectionClosed)
+    assert closed.rcvd is not None
+    assert closed.rcvd.code == 4403
+
+
+async def test_a_bad_token_is_refused_on_the_legacy_protocol(server: Server) -> None:
+    with pytest.raises(TransportServerError):
+        async with Client(transport=_transport(server, LEGACY_WS, "not-a-token")) as session:
+            await session.execute(GraphQLRequest("subscription { __typename }"))
+
+
+async def test_the_legacy_protocol_closes_with_4403_too(server: Server) -> None:
+    # gql reports the connection_error payload; the close code needs the raw socket.
+    async with websockets.connect(server.ws_url, subprotocols=[LEGACY_WS]) as socket:
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": "Bearer bad"}})
+        )
+        refusal = json.loads(await socket.recv())
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await socket.recv()
+
+    assert refusal["type"] == "connection_error"
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+
+
+async def test_a_logged_out_token_is_refused_at_connection_init(
+    client: GraphQLClient, server: Server, unique_email: str
+) -> None:
+    await sign_up(client, unique_email)
+    token = client.token
+    await client.execute("mutation { logOut }")
+
+    with pytest.raises(TransportConnectionFailed) as failure:
+        async with Client(transport=_transport(server, TRANSPORT_WS, token)) as session:
+            await session.execute(GraphQLRequest(ME))
+
+    closed = failure.value.__cause__
+    assert isinstance(closed, websockets.ConnectionClosed)
+    assert closed.rcvd is not None
+    assert closed.rcvd.code == 4403
