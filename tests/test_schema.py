@@ -20,21 +20,6 @@ CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 CHANGE = re.compile(r"^contract: ([A-Z_]+: .*)$")
 SUMMARY = re.compile(r"^contract: (\d+) breaking change\(s\) against the contract$")
 
-# The contract parts a later issue brings (the subscriptions), exactly as the checker
-# words them today. Each one has a strict xfail below: once it is implemented that
-# test fails until the line goes away from this list.
-EXPECTED_MISSING = (
-    "TYPE_REMOVED: Subscription was removed.",
-    "TYPE_REMOVED: TicketStatusChange was removed.",
-)
-PENDING_REASON = "pending issue 3/4: the subscriptions are not in the schema yet"
-
-
-def short_name(change: str) -> str:
-    """'FIELD_REMOVED: Field Query.ticket was removed.' -> 'Query.ticket'."""
-    subject = change.split(": ", 1)[1].split(" was removed")[0]
-    return subject.removeprefix("Field ").removeprefix("Standard scalar ")
-
 
 @pytest.fixture(scope="module")
 def contract_changes() -> list[str]:
@@ -76,33 +61,9 @@ def test_schema_file_is_the_exported_schema() -> None:
     )
 
 
-def test_expected_missing_is_sorted_and_unique() -> None:
-    assert list(EXPECTED_MISSING) == sorted(set(EXPECTED_MISSING))
-
-
-def test_schema_breaks_the_contract_only_where_still_expected(
-    contract_changes: list[str],
-) -> None:
+def test_schema_keeps_the_whole_contract(contract_changes: list[str]) -> None:
     # given the checker's report on schema.graphql (the fixture)
-    # when the changes a later issue still has to make are set aside
-    unexpected = sorted(set(contract_changes) - set(EXPECTED_MISSING))
-    # then nothing else breaks the contract
-    assert unexpected == [], "schema.graphql breaks the API contract:\n" + "\n".join(unexpected)
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        pytest.param(
-            change,
-            id=short_name(change),
-            marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=PENDING_REASON),
-        )
-        for change in EXPECTED_MISSING
-    ],
-)
-def test_pending_contract_part_is_implemented(contract_changes: list[str], change: str) -> None:
-    # given a part of the contract that a later issue brings
-    # when the checker reports on schema.graphql
-    # then it no longer reports that part missing (if so: remove it from EXPECTED_MISSING)
-    assert change not in contract_changes
+    # then nothing in it breaks the contract
+    assert contract_changes == [], "schema.graphql breaks the API contract:\n" + "\n".join(
+        contract_changes
+    )

@@ -17,7 +17,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from ticketing.auth import passwords
 from ticketing.configuration import service as configuration
-from ticketing.db import config_for
+from ticketing.db import config_for, prepare_sqlite
 from ticketing.graphql.schema import build_schema
 from ticketing.graphql.view import build_view
 from ticketing.health import healthz, readyz
@@ -32,6 +32,7 @@ async def _prepare_database(settings: Settings) -> None:
     if not settings.uses_mysql:
         # aerich's migrations are MySQL DDL; the embedded SQLite file builds its
         # schema from the models instead (safe: only what is missing is created).
+        await prepare_sqlite()
         await Tortoise.generate_schemas(safe=True)
         await configuration.ensure_defaults()
     if settings.admin_email and settings.admin_password:
@@ -41,7 +42,9 @@ async def _prepare_database(settings: Settings) -> None:
 
 
 def create_app(settings: Settings) -> Starlette:
-    view = build_view(build_schema(), settings)
+    view = build_view(
+        build_schema(count_sql_statements=settings.expose_sql_statement_count), settings
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -6,6 +6,8 @@ import os
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tortoise import connections
+
 from ticketing.settings import DEFAULT_DATABASE_URL, Settings
 
 MODEL_MODULES = [
@@ -17,6 +19,13 @@ MODEL_MODULES = [
 ]
 
 
+# Tortoise's case-insensitive filters compare UPPER(CAST(column AS CHAR)), which
+# takes the connection's collation. The charset's default, utf8mb4_general_ci,
+# weighs every emoji the same (a search for one finds them all); the UCA 5.2
+# collation tells them apart and also matches accents loosely, as search should.
+MYSQL_CONNECTION_COLLATION = "utf8mb4_unicode_520_ci"
+
+
 def connection_url(database_url: str) -> str:
     """The URL with utf8mb4 forced for MySQL, so emoji and CJK survive the connection."""
     if not database_url.startswith("mysql://"):
@@ -24,7 +33,21 @@ def connection_url(database_url: str) -> str:
     parts = urlsplit(database_url)
     query = dict(parse_qsl(parts.query))
     query.setdefault("charset", "utf8mb4")
+    query.setdefault("init_command", f"SET collation_connection = {MYSQL_CONNECTION_COLLATION}")
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _unicode_upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+async def prepare_sqlite() -> None:
+    """Give SQLite a Unicode-aware UPPER (its own only knows ASCII), which Tortoise's
+    case-insensitive filters use: a search for "ÉTÉ" then finds "été"."""
+    client = connections.get("default")
+    await client.execute_query("SELECT 1")  # opens the connection
+    raw = client._connection  # the aiosqlite connection; Tortoise has no hook for this
+    await raw.create_function("upper", 1, _unicode_upper, deterministic=True)
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

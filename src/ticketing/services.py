@@ -17,6 +17,9 @@ from ticketing.auth.throttle import (
     RedisAttemptCounter,
 )
 from ticketing.auth.tokens import TokenCodec
+from ticketing.realtime.broker import Broker
+from ticketing.realtime.memory import MemoryBroker
+from ticketing.realtime.redis import RedisBroker
 from ticketing.settings import Settings
 
 
@@ -24,6 +27,7 @@ from ticketing.settings import Settings
 class Services:
     settings: Settings
     auth: AuthService
+    broker: Broker
     redis: Redis | None
 
 
@@ -44,11 +48,14 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     redis = connect_redis(settings.redis_url) if settings.redis_url else None
     sessions: SessionStore
     counter: AttemptCounter
+    broker: Broker
     if redis is None:
         sessions, counter = MemorySessionStore(), MemoryAttemptCounter()
+        broker = MemoryBroker()
     else:
         sessions = RedisSessionStore(redis, settings.redis_prefix)
         counter = RedisAttemptCounter(redis, settings.redis_prefix)
+        broker = RedisBroker(redis, settings.redis_prefix)
     auth = AuthService(
         sessions=sessions,
         throttle=LoginThrottle(
@@ -64,9 +71,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             ttl_seconds=settings.access_token_ttl_seconds,
         ),
         refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
+        broker=broker,
     )
+    await broker.start()
     try:
-        yield Services(settings=settings, auth=auth, redis=redis)
+        yield Services(settings=settings, auth=auth, broker=broker, redis=redis)
     finally:
+        await broker.close()
         if redis is not None:
             await redis.aclose()

@@ -47,6 +47,8 @@ class Settings:
     login_window_seconds: int = 15 * 60
     ws_connection_init_timeout_seconds: float = 10.0
     ws_max_subscriptions_per_connection: int = 50
+    # A diagnostic for tests and benchmarks: `extensions.sqlStatements` per response.
+    expose_sql_statement_count: bool = False
     admin_email: str | None = None
     admin_password: str | None = field(default=None, repr=False)
 
@@ -144,6 +146,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         login_window_seconds=integer("LOGIN_WINDOW_SECONDS", 15 * 60),
         ws_connection_init_timeout_seconds=float(integer("WS_CONNECTION_INIT_TIMEOUT_SECONDS", 10)),
         ws_max_subscriptions_per_connection=integer("WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),
+        expose_sql_statement_count=boolean("EXPOSE_SQL_STATEMENT_COUNT", False),
         admin_email=admin_email,
         admin_password=admin_password,
         jwt_secret=secret or secrets.token_urlsafe(48),

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from tests.support.client import PASSWORD, GraphQLClient, log_in, sign_up
+from tests.support.client import PASSWORD, GraphQLClient, Result, log_in, sign_up
 from tests.support.server import Server, run_cli
 
 TICKET_FIELDS = """
@@ -104,7 +104,9 @@ async def my_id(client: GraphQLClient) -> str:
     return str(me["id"])
 
 
-async def create_ticket(client: GraphQLClient, title: str = "Printer on fire", **fields: Any) -> dict[str, Any]:
+async def create_ticket(
+    client: GraphQLClient, title: str = "Printer on fire", **fields: Any
+) -> dict[str, Any]:
     variables = {"input": {"title": title, "description": "It smokes.", **fields}}
     ticket: dict[str, Any] = (await client.execute(CREATE_TICKET, variables)).ok()["createTicket"]
     return ticket
@@ -112,6 +114,22 @@ async def create_ticket(client: GraphQLClient, title: str = "Printer on fire", *
 
 def status_input(ticket_id: str, status: str) -> dict[str, Any]:
     return {"input": {"ticketId": ticket_id, "status": status}}
+
+
+async def set_status(client: GraphQLClient, ticket_id: str, status: str) -> Result:
+    return await client.execute(UPDATE_STATUS, status_input(ticket_id, status))
+
+
+async def assign(client: GraphQLClient, ticket_id: str, assignee_id: str | None) -> Result:
+    return await client.execute(
+        ASSIGN, {"input": {"ticketId": ticket_id, "assigneeId": assignee_id}}
+    )
+
+
+def assert_bad_input(result: Result, field: str) -> None:
+    """Exactly one BAD_USER_INPUT error, naming the offending input."""
+    assert result.codes == ["BAD_USER_INPUT"], result.errors
+    assert result.errors[0]["extensions"]["field"] == field
 
 
 async def list_tickets(client: GraphQLClient, **variables: Any) -> dict[str, Any]:
@@ -123,7 +141,9 @@ def ids_of(connection: dict[str, Any]) -> list[str]:
     return [edge["node"]["id"] for edge in connection["edges"]]
 
 
-async def log_nodes(admin: GraphQLClient, min_level: str = "INFO", first: int = 100) -> list[dict[str, Any]]:
+async def log_nodes(
+    admin: GraphQLClient, min_level: str = "INFO", first: int = 100
+) -> list[dict[str, Any]]:
     """The newest log entries at or above `min_level` (the tests run one at a time)."""
     variables = {"first": first, "minLevel": min_level}
     logs = (await admin.execute(LOGS, variables)).ok()["logs"]

@@ -9,7 +9,6 @@ import pytest
 from tests.conftest import BACKENDS, ServerFactory
 from tests.support.client import LOG_IN, PASSWORD, SIGN_UP, GraphQLClient, log_in, sign_up
 from tests.support.server import run_cli
-from tests.support.services import set_registration_open
 
 ME = "query { me { id email role } }"
 REFRESH = "mutation { refreshToken { accessToken } }"
@@ -63,8 +62,13 @@ async def test_the_cookie_follows_the_cookie_settings(
 async def test_sign_up_while_registration_is_closed_is_forbidden(
     make_server: ServerFactory, backend: str
 ) -> None:
-    server = make_server(backend)
-    await set_registration_open(server.env["DATABASE_URL"], open_=False)
+    server = make_server(backend, ADMIN_EMAIL="root@example.com", ADMIN_PASSWORD=PASSWORD)
+    async with GraphQLClient(server.graphql_url) as admin:
+        await log_in(admin, "root@example.com")
+        closed = await admin.execute(
+            "mutation { updateConfiguration(input: {registrationOpen: false}) { version } }"
+        )
+        closed.ok()
     async with GraphQLClient(server.graphql_url) as client:
         result = await client.execute(
             SIGN_UP,

@@ -41,9 +41,12 @@ async def test_an_unexpected_error_is_masked_for_the_client_and_logged_in_full(
     assert result.errors is not None
     [error] = result.errors
     assert error.message == INTERNAL_MESSAGE
-    assert error.extensions == {"code": "INTERNAL_SERVER_ERROR"}
+    assert error.extensions is not None
+    assert error.extensions["code"] == "INTERNAL_SERVER_ERROR"
+    assert set(error.extensions) == {"code", "reference"}
     assert "RuntimeError" not in str(error.formatted)
-    [record] = caplog.records
+    [record] = [r for r in caplog.records if r.getMessage().startswith("Unexpected error")]
+    assert error.extensions["reference"] in record.getMessage()
     assert record.exc_info is not None
     assert SECRET_DETAIL in str(record.exc_info[1])
 

@@ -18,6 +18,7 @@ PASSWORD = "correct horse battery"
 class Result:
     data: dict[str, Any] | None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    extensions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def codes(self) -> list[str]:
@@ -58,10 +59,14 @@ class GraphQLClient:
         headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
         request = GraphQLRequest(query, variable_values=variables)
         try:
-            data = await self._session.execute(request, extra_args={"headers": headers})
+            result = await self._session.execute(
+                request, extra_args={"headers": headers}, get_execution_result=True
+            )
         except TransportQueryError as error:
-            return Result(data=error.data, errors=list(error.errors or []))
-        return Result(data=data)
+            return Result(
+                data=error.data, errors=list(error.errors or []), extensions=error.extensions or {}
+            )
+        return Result(data=result.data, extensions=result.extensions or {})
 
     @property
     def cookies(self) -> httpx.Cookies:

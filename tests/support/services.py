@@ -91,9 +91,8 @@ def redis_prefix(purpose: str) -> str:
     return f"test:{RUN_ID}:{purpose}:"
 
 
-async def set_registration_open(database_url: str, *, open_: bool) -> None:
-    """Flip `registrationOpen` in the database itself (the mutation comes with issue 3)."""
-    sql = f"UPDATE configuration SET registration_open = {int(open_)} WHERE id = 1"  # noqa: S608
+async def run_sql(database_url: str, sql: str) -> None:
+    """Run one statement in a test server's own database (to break it on purpose)."""
     if database_url.startswith("sqlite://"):
         import sqlite3
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
 from ticketing.activity.models import MESSAGE_MAX_LENGTH, LogEntry, LogLevel
 from ticketing.pagination import Page, check_first, decode_cursor, page_of
+from ticketing.realtime import channels, events
+from ticketing.realtime.outbox import Change
 from ticketing.users.models import User
 from ticketing.users.permissions import require_admin
 
@@ -13,27 +13,30 @@ CURSOR_KIND = "log"
 
 
 async def record(
+    change: Change,
     *,
     level: LogLevel,
     event: str,
     message: str,
-    actor_id: int | None = None,
+    actor: User | None = None,
     ticket_id: int | None = None,
-    connection: BaseDBAsyncClient | None = None,
 ) -> LogEntry:
-    """Store one entry; pass the change's transaction so both commit or neither does.
+    """Store one entry in the change's transaction, so both commit or neither does;
+    `logAdded` subscribers hear of it once it has committed.
 
     Callers write the message themselves and never put a password, a token or a
     message body in it.
     """
-    return await LogEntry.create(
+    entry = await LogEntry.create(
         level=level,
         event=event,
         message=message[:MESSAGE_MAX_LENGTH],
-        actor_id=actor_id,
+        actor_id=None if actor is None else actor.id,
         ticket_id=ticket_id,
-        using_db=connection,
+        using_db=change.connection,
     )
+    change.outbox.add([channels.LOGS], events.encode_log(entry, actor))
+    return entry
 
 
 async def list_entries(

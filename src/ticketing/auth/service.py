@@ -6,8 +6,6 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from ticketing.activity import service as activity
 from ticketing.activity.models import LogLevel
 from ticketing.auth.passwords import hash_password, needs_rehash, verify_password
@@ -22,6 +20,9 @@ from ticketing.auth.tokens import (
 )
 from ticketing.configuration import service as configuration
 from ticketing.errors import Forbidden, Unauthenticated
+from ticketing.realtime import channels
+from ticketing.realtime.broker import Broker
+from ticketing.realtime.outbox import change
 from ticketing.users import service as users
 from ticketing.users.models import User
 
@@ -51,21 +52,25 @@ class AuthService:
     throttle: LoginThrottle
     codec: TokenCodec
     refresh_ttl_seconds: int
+    broker: Broker
 
     async def sign_up(self, *, email: str, password: str, display_name: str) -> SignedIn:
         """Create a USER and sign them in; FORBIDDEN while registration is closed."""
         if not (await configuration.current()).registration_open:
             raise Forbidden("Registration is closed.")
-        async with in_transaction() as connection:
+        async with change(self.broker) as work:
             user = await users.create_user(
-                email=email, password=password, display_name=display_name, connection=connection
+                email=email,
+                password=password,
+                display_name=display_name,
+                connection=work.connection,
             )
             await activity.record(
+                work,
                 level=LogLevel.INFO,
                 event="user.signed_up",
                 message=f"User {user.id} signed up.",
-                actor_id=user.id,
-                connection=connection,
+                actor=user,
             )
         return await self._start_session(user)
 
@@ -75,24 +80,28 @@ class AuthService:
         await self.throttle.attempt(email=normalized, address=client_address)
         user = await User.get_or_none(email=normalized)
         if not await verify_password(user.password_hash if user else None, password):
-            await activity.record(
-                level=LogLevel.WARNING,
-                event="auth.login_failed",
-                message="Log-in failed: wrong email or password.",
-                actor_id=user.id if user else None,
-            )
+            async with change(self.broker) as work:
+                await activity.record(
+                    work,
+                    level=LogLevel.WARNING,
+                    event="auth.login_failed",
+                    message="Log-in failed: wrong email or password.",
+                    actor=user,
+                )
             raise Unauthenticated(WRONG_CREDENTIALS)
         assert user is not None  # verify_password is False without a hash
         await self.throttle.succeeded(email=normalized, address=client_address)
         if needs_rehash(user.password_hash):
             user.password_hash = await hash_password(password)
             await user.save(update_fields=["password_hash"])
-        await activity.record(
-            level=LogLevel.INFO,
-            event="auth.logged_in",
-            message=f"User {user.id} logged in.",
-            actor_id=user.id,
-        )
+        async with change(self.broker) as work:
+            await activity.record(
+                work,
+                level=LogLevel.INFO,
+                event="auth.logged_in",
+                message=f"User {user.id} logged in.",
+                actor=user,
+            )
         return await self._start_session(user)
 
     async def refresh(self, *, raw_refresh_token: str | None) -> SignedIn:
@@ -108,12 +117,15 @@ class AuthService:
             ttl_seconds=self.refresh_ttl_seconds,
         )
         if result.outcome is Rotation.REUSED:
-            await activity.record(
-                level=LogLevel.WARNING,
-                event="auth.refresh_reused",
-                message="A rotated refresh token was presented again; the session was revoked.",
-                actor_id=result.user_id,
-            )
+            await self._announce_revoked(presented.session_id)
+            async with change(self.broker) as work:
+                await activity.record(
+                    work,
+                    level=LogLevel.WARNING,
+                    event="auth.refresh_reused",
+                    message="A rotated refresh token was presented again; the session was revoked.",
+                    actor=await User.get_or_none(id=result.user_id) if result.user_id else None,
+                )
             raise Unauthenticated("This refresh token was already used. Log in again.")
         user = await User.get_or_none(id=result.user_id) if result.user_id else None
         if result.outcome is not Rotation.ROTATED or user is None:
@@ -133,6 +145,16 @@ class AuthService:
             session_ids.add(presented.session_id)
         for session_id in session_ids:
             await self.sessions.revoke(session_id)
+            await self._announce_revoked(session_id)
+
+    async def _announce_revoked(self, session_id: str) -> None:
+        """End the session's open subscriptions, on every instance."""
+        try:
+            await self.broker.publish(channels.session(session_id), "revoked")
+        except Exception:
+            # The session is gone from the store all the same; subscriptions then
+            # end at their next session check.
+            logger.warning("Could not announce the end of a session", exc_info=True)
 
     async def authenticate(self, access_token: str) -> Principal:
         """The principal behind a bearer token; UNAUTHENTICATED unless its session lives."""

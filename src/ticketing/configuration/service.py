@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from ticketing.activity import service as activity
 from ticketing.activity.models import LogLevel
 from ticketing.configuration.models import SINGLETON_ID, SystemConfiguration
 from ticketing.errors import InvalidInput
+from ticketing.realtime import channels, events
+from ticketing.realtime.broker import Broker
+from ticketing.realtime.outbox import change
 from ticketing.tickets.models import CATEGORY_MAX_LENGTH
 from ticketing.users.models import User
 from ticketing.users.permissions import require_admin
@@ -83,25 +85,30 @@ def _validated(changes: ConfigurationChanges) -> dict[str, object]:
     return updates
 
 
-async def update(*, actor: User, changes: ConfigurationChanges) -> SystemConfiguration:
+async def update(
+    *, actor: User, changes: ConfigurationChanges, broker: Broker
+) -> SystemConfiguration:
     """Apply the given fields (ADMIN only); each update increments `version`."""
     require_admin(actor)
     updates = _validated(changes)
-    async with in_transaction() as connection:
+    async with change(broker) as work:
         config = (
-            await SystemConfiguration.select_for_update().using_db(connection).get(id=SINGLETON_ID)
+            await SystemConfiguration.select_for_update()
+            .using_db(work.connection)
+            .get(id=SINGLETON_ID)
         )
         for name, value in updates.items():
             setattr(config, name, value)
         config.version += 1
         config.updated_by_id = actor.id
-        await config.save(using_db=connection)
+        await config.save(using_db=work.connection)
         changed = ", ".join(sorted(updates)) or "nothing"
         await activity.record(
+            work,
             level=LogLevel.INFO,
             event="configuration.updated",
             message=f"Configuration version {config.version} by user {actor.id} ({changed}).",
-            actor_id=actor.id,
-            connection=connection,
+            actor=actor,
         )
+        work.outbox.add([channels.CONFIGURATION], events.encode_configuration(config, actor))
     return config

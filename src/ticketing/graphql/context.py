@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from ticketing.users.models import User
 REFRESH_COOKIE = "refresh_token"
 REFRESH_COOKIE_PATH = "/graphql"
 BEARER_PREFIX = "bearer "
+WEBSOCKET_RECHECK_SECONDS = 5.0
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Context:
     # Filled in by strawberry from the WebSocket `connection_init` payload.
     connection_params: dict[str, object] | None = None
     _principal: Principal | None = field(default=None, init=False)
+    _checked_at: float = field(default=0.0, init=False)
 
     @property
     def is_websocket(self) -> bool:
@@ -50,21 +53,28 @@ class Context:
         """The signed-in principal; None without a token; UNAUTHENTICATED for a bad one.
 
         Over HTTP the answer is kept for the request. A WebSocket lives longer than
-        a session may, so there the session is checked again on every call.
+        a session may, so there it is checked again once it is a few seconds old
+        (a logged-out session also ends its subscriptions at once, by broker).
         """
-        if self._principal is not None and not self.is_websocket:
+        if self._principal is not None and (
+            not self.is_websocket or time.monotonic() - self._checked_at < WEBSOCKET_RECHECK_SECONDS
+        ):
             return self._principal
         token = self.bearer_token()
         if token is None:
             return None
         self._principal = await self.services.auth.authenticate(token)
+        self._checked_at = time.monotonic()
         return self._principal
 
-    async def require_user(self) -> User:
+    async def require_principal(self) -> Principal:
         principal = await self.principal()
         if principal is None:
             raise Unauthenticated("Sign in first.")
-        return principal.user
+        return principal
+
+    async def require_user(self) -> User:
+        return (await self.require_principal()).user
 
     async def viewer_or_none(self) -> User | None:
         """The signed-in user for field visibility; never raises (the operation already did)."""

@@ -8,7 +8,9 @@ the full traceback goes to the server log.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
 from typing import Any
 
 from graphql.error import GraphQLError
@@ -17,7 +19,11 @@ from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionContext
 
+from ticketing.activity import service as activity
+from ticketing.activity.models import LogLevel
 from ticketing.errors import DomainError
+from ticketing.realtime.broker import Broker
+from ticketing.realtime.outbox import change
 
 logger = logging.getLogger("ticketing.errors")
 
@@ -57,6 +63,11 @@ class ErrorCodes(MaskErrors):
         else:
             masked = self.anonymise_error(error)
             masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+            # The same reference is in the server log and the activity log, so a
+            # user's report can be matched to the traceback.
+            reference = _REFERENCES.pop(id(error), None)
+            if reference is not None:
+                masked.extensions["reference"] = reference
             return masked
         return GraphQLError(
             message=error.message,
@@ -76,10 +87,48 @@ class TicketingSchema(Schema):
         # Called with the original errors, before ErrorCodes masks them. Expected
         # errors are the client's business and would only flood the log.
         for error in errors:
-            if is_unexpected(error):
-                logger.error(
-                    "Unexpected error in %s at %s",
-                    getattr(execution_context, "operation_name", None) or "anonymous operation",
-                    ".".join(str(p) for p in error.path or ()) or "-",
-                    exc_info=error.original_error or error,
-                )
+            if not is_unexpected(error):
+                continue
+            reference = uuid.uuid4().hex[:12]
+            _REFERENCES[id(error)] = reference
+            operation = getattr(execution_context, "operation_name", None) or "anonymous"
+            path = ".".join(str(p) for p in error.path or ()) or "-"
+            logger.error(
+                "Unexpected error %s in operation %s at %s",
+                reference,
+                operation,
+                path,
+                exc_info=error.original_error or error,
+            )
+            context = getattr(execution_context, "context", None)
+            broker = getattr(getattr(context, "services", None), "broker", None)
+            _record_in_activity_log(
+                f"Unexpected server error {reference} in operation {operation} at {path}.",
+                broker,
+            )
+
+
+# Masking runs right after process_errors on the same error objects; entries
+# are dropped when read, and the cap only guards against an error never masked.
+_REFERENCES: dict[int, str] = {}
+_REFERENCES_CAP = 1000
+_background_tasks: set[asyncio.Task[None]] = set()
+
+
+def _record_in_activity_log(message: str, broker: Broker | None) -> None:
+    """Store an ERROR entry without holding up the response."""
+    if len(_REFERENCES) > _REFERENCES_CAP:
+        _REFERENCES.clear()
+    if broker is None:
+        return  # executed outside a server (tests of the schema alone)
+    task = asyncio.get_running_loop().create_task(_store_error_entry(message, broker))
+    _background_tasks.add(task)  # keep a reference until it is done
+    task.add_done_callback(_background_tasks.discard)
+
+
+async def _store_error_entry(message: str, broker: Broker) -> None:
+    try:
+        async with change(broker) as work:
+            await activity.record(work, level=LogLevel.ERROR, event="server.error", message=message)
+    except Exception:  # the original error is logged already; say why this one failed
+        logger.exception("Could not store the activity entry: %s", message)

@@ -2,35 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
-from strawberry.extensions import ValidationCache
+from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
 
 from ticketing.graphql.activity.queries import ActivityQuery
+from ticketing.graphql.activity.subscriptions import ActivitySubscription
 from ticketing.graphql.auth.mutations import AuthMutation
 from ticketing.graphql.auth.queries import AuthQuery
 from ticketing.graphql.configuration.resolvers import ConfigurationMutation, ConfigurationQuery
+from ticketing.graphql.configuration.subscriptions import ConfigurationSubscription
 from ticketing.graphql.errors import ErrorCodes, TicketingSchema
 from ticketing.graphql.messages.mutations import MessageMutation
+from ticketing.graphql.messages.subscriptions import MessageSubscription
 from ticketing.graphql.parser_cache import InBandParserCache
+from ticketing.graphql.sql_count import SqlStatementCount, install_counter
 from ticketing.graphql.tickets.mutations import TicketMutation
 from ticketing.graphql.tickets.queries import TicketQuery
+from ticketing.graphql.tickets.subscriptions import TicketSubscription
 
 Query = merge_types("Query", (AuthQuery, TicketQuery, ConfigurationQuery, ActivityQuery))
 Mutation = merge_types(
     "Mutation", (AuthMutation, TicketMutation, MessageMutation, ConfigurationMutation)
 )
+Subscription = merge_types(
+    "Subscription",
+    (
+        TicketSubscription,
+        MessageSubscription,
+        ConfigurationSubscription,
+        ActivitySubscription,
+    ),
+)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(*, count_sql_statements: bool = False) -> strawberry.Schema:
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        lambda: InBandParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ]
+    if count_sql_statements:
+        install_counter()
+        extensions.append(SqlStatementCount)
     return TicketingSchema(
-        query=Query,
-        mutation=Mutation,
-        extensions=[
-            ErrorCodes,
-            lambda: InBandParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
-        ],
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from tortoise.transactions import in_transaction
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from ticketing.activity import service as activity
 from ticketing.activity.models import LogLevel
@@ -12,6 +13,9 @@ from ticketing.configuration import service as configuration
 from ticketing.errors import Conflict, InvalidInput
 from ticketing.messages.models import Message
 from ticketing.pagination import Page, check_first, page_of
+from ticketing.realtime import channels, events
+from ticketing.realtime.broker import Broker
+from ticketing.realtime.outbox import change
 from ticketing.tickets import service as tickets
 from ticketing.tickets.models import TicketStatus
 from ticketing.users.models import User
@@ -29,10 +33,11 @@ _FIRST_PAGES_SQL = (
 )
 
 
-async def send_message(*, actor: User, ticket_id: str, body: str) -> Message:
+async def send_message(*, actor: User, ticket_id: str, body: str, broker: Broker) -> Message:
     """The owner and admins write; a CLOSED ticket takes no messages."""
     text = body.strip()
-    async with in_transaction() as connection:
+    async with change(broker) as work:
+        connection = work.connection
         # The ticket row stays locked until commit, so the messages of one ticket
         # commit in id order: a client resuming "after id N" cannot miss one.
         ticket = await tickets.visible_ticket(
@@ -43,18 +48,43 @@ async def send_message(*, actor: User, ticket_id: str, body: str) -> Message:
             raise InvalidInput("body", f"A message needs 1 to {limit} characters.")
         if ticket.status == TicketStatus.CLOSED:
             raise Conflict("This ticket is closed and takes no more messages.")
+        previous_id = await latest_id(ticket.id, connection)
         message = await Message.create(
             ticket_id=ticket.id, author_id=actor.id, body=text, using_db=connection
         )
         await activity.record(
+            work,
             level=LogLevel.DEBUG,
             event="message.sent",
             message=f"Message {message.id} sent on ticket {ticket.id} by user {actor.id}.",
-            actor_id=actor.id,
+            actor=actor,
             ticket_id=ticket.id,
-            connection=connection,
+        )
+        work.outbox.add(
+            [channels.ticket_messages(ticket.id)],
+            events.encode_message(message, actor, ticket.owner_id, previous_id),
         )
     return message
+
+
+async def latest_id(ticket_id: int, connection: BaseDBAsyncClient | None = None) -> int | None:
+    """The id of the ticket's newest message, if any."""
+    found: list[Any] = await (
+        Message.filter(ticket_id=ticket_id)
+        .using_db(connection)
+        .order_by("-id")
+        .limit(1)
+        .values_list("id", flat=True)
+    )
+    return found[0] if found else None
+
+
+async def messages_after(*, ticket_id: int, after_id: int | None, limit: int) -> list[Message]:
+    """Up to `limit` of the ticket's messages with an id above `after_id`, oldest first."""
+    query = Message.filter(ticket_id=ticket_id)
+    if after_id is not None:
+        query = query.filter(id__gt=after_id)
+    return await query.order_by("id").limit(limit)
 
 
 async def first_pages(

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from ticketing.activity import service as activity
 from ticketing.activity.models import LogLevel
@@ -16,6 +15,9 @@ from ticketing.configuration import service as configuration
 from ticketing.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ticketing.ids import existing_id, input_id
 from ticketing.pagination import Page, check_first, decode_cursor, page_of
+from ticketing.realtime import channels, events
+from ticketing.realtime.broker import Broker
+from ticketing.realtime.outbox import change
 from ticketing.tickets.models import (
     DESCRIPTION_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -25,6 +27,7 @@ from ticketing.tickets.models import (
 )
 from ticketing.users.models import User
 from ticketing.users.permissions import require_admin
+from ticketing.users.service import users_by_ids
 
 CURSOR_KIND = "ticket"
 SEARCH_MAX_LENGTH = 200
@@ -81,17 +84,22 @@ async def create_ticket(
     description: str,
     priority: TicketPriority,
     category: str | None,
+    broker: Broker,
 ) -> Ticket:
     """Open a ticket, within the live configuration's categories and open-ticket quota."""
     title = _text(title, "title", TITLE_MAX_LENGTH)
     description = _text(description, "description", DESCRIPTION_MAX_LENGTH)
-    async with in_transaction() as connection:
+    async with change(broker) as work:
+        connection = work.connection
+        # Locking the owner's row makes concurrent creations by one user take
+        # turns, so two of them cannot both pass the quota check. It must be the
+        # first statement: under MySQL's REPEATABLE READ the first plain read fixes
+        # the snapshot, and a snapshot older than the lock would miss the tickets
+        # the other transactions just committed.
+        await User.select_for_update().using_db(connection).get(id=actor.id)
         config = await configuration.current(connection)
         if category is not None and category not in config.ticket_categories:
             raise InvalidInput("category", "Choose one of the configured ticket categories.")
-        # Locking the owner's row makes concurrent creations by one user take
-        # turns, so two of them cannot both pass the quota check.
-        await User.select_for_update().using_db(connection).get(id=actor.id)
         open_tickets = (
             await Ticket.filter(owner_id=actor.id)
             .exclude(status=TicketStatus.CLOSED)
@@ -111,19 +119,23 @@ async def create_ticket(
             using_db=connection,
         )
         await activity.record(
+            work,
             level=LogLevel.INFO,
             event="ticket.created",
             message=f"Ticket {ticket.id} created by user {actor.id}.",
-            actor_id=actor.id,
+            actor=actor,
             ticket_id=ticket.id,
-            connection=connection,
         )
+        work.outbox.add([channels.TICKETS_CREATED], events.encode_ticket(ticket, actor, None))
     return ticket
 
 
-async def update_status(*, actor: User, ticket_id: str, status: TicketStatus) -> StatusChange:
+async def update_status(
+    *, actor: User, ticket_id: str, status: TicketStatus, broker: Broker
+) -> StatusChange:
     """Admins set any status; the owner may only close. The row is locked meanwhile."""
-    async with in_transaction() as connection:
+    async with change(broker) as work:
+        connection = work.connection
         ticket = await visible_ticket(
             viewer=actor, ticket_id=ticket_id, connection=connection, for_update=True
         )
@@ -136,13 +148,28 @@ async def update_status(*, actor: User, ticket_id: str, status: TicketStatus) ->
         ticket.closed_at = datetime.now(UTC) if status == TicketStatus.CLOSED else None
         await ticket.save(using_db=connection, update_fields=["status", "closed_at", "updated_at"])
         await activity.record(
+            work,
             level=LogLevel.INFO,
             event="ticket.status_changed",
             message=f"Ticket {ticket.id} went from {previous.value} to {status.value} "
             f"by user {actor.id}.",
-            actor_id=actor.id,
+            actor=actor,
             ticket_id=ticket.id,
-            connection=connection,
+        )
+        people = await users_by_ids([ticket.owner_id, ticket.assignee_id or ticket.owner_id])
+        work.outbox.add(
+            [
+                channels.TICKETS_STATUS,
+                channels.ticket_status(ticket.id),
+                channels.owner_status(ticket.owner_id),
+            ],
+            events.encode_status_change(
+                ticket,
+                owner=people[ticket.owner_id],
+                assignee=people.get(ticket.assignee_id) if ticket.assignee_id else None,
+                previous_status=previous,
+                changed_by=actor,
+            ),
         )
     return StatusChange(
         ticket=ticket,
@@ -153,7 +180,7 @@ async def update_status(*, actor: User, ticket_id: str, status: TicketStatus) ->
     )
 
 
-async def assign(*, actor: User, ticket_id: str, assignee_id: str | None) -> Ticket:
+async def assign(*, actor: User, ticket_id: str, assignee_id: str | None, broker: Broker) -> Ticket:
     """ADMIN only; the assignee must be an admin; None unassigns."""
     require_admin(actor)
     assignee: User | None = None
@@ -161,20 +188,20 @@ async def assign(*, actor: User, ticket_id: str, assignee_id: str | None) -> Tic
         assignee = await User.get_or_none(id=input_id(assignee_id, "assigneeId"))
         if assignee is None or not assignee.is_admin:
             raise InvalidInput("assigneeId", "Tickets can only be assigned to an admin.")
-    async with in_transaction() as connection:
+    async with change(broker) as work:
         ticket = await visible_ticket(
-            viewer=actor, ticket_id=ticket_id, connection=connection, for_update=True
+            viewer=actor, ticket_id=ticket_id, connection=work.connection, for_update=True
         )
         ticket.assignee_id = None if assignee is None else assignee.id
-        await ticket.save(using_db=connection, update_fields=["assignee_id", "updated_at"])
+        await ticket.save(using_db=work.connection, update_fields=["assignee_id", "updated_at"])
         target = "nobody" if assignee is None else f"user {assignee.id}"
         await activity.record(
+            work,
             level=LogLevel.INFO,
             event="ticket.assigned",
             message=f"Ticket {ticket.id} assigned to {target} by user {actor.id}.",
-            actor_id=actor.id,
+            actor=actor,
             ticket_id=ticket.id,
-            connection=connection,
         )
     return ticket
 

@@ -11,6 +11,8 @@ from ticketing.graphql.context import Info
 from ticketing.graphql.pagination import PageInfo
 from ticketing.graphql.users.types import User, load_user
 from ticketing.pagination import Page, encode_cursor
+from ticketing.realtime.events import LogEvent
+from ticketing.users.models import User as UserModel
 
 # Registers the model enum under the contract's name; GraphQL shows the names.
 strawberry.enum(LogLevel, name="LogLevel")
@@ -25,10 +27,17 @@ class LogEntry:
     ticket_id: strawberry.ID | None
     created_at: datetime
     _actor_id: strawberry.Private[int | None]
+    _actor: strawberry.Private[UserModel | None] = None
 
     @strawberry.field
     async def actor(self, info: Info) -> User | None:
-        return await load_user(info, self._actor_id)
+        return await load_user(info, self._actor_id, self._actor)
+
+    @classmethod
+    def from_event(cls, event: LogEvent) -> LogEntry:
+        entry = cls.from_model(event.entry)
+        entry._actor = event.actor
+        return entry
 
     @classmethod
     def from_model(cls, entry: LogEntryModel) -> LogEntry:

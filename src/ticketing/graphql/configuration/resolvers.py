@@ -21,6 +21,8 @@ class ConfigurationMutation:
         self, info: Info, input: UpdateConfigurationInput
     ) -> Configuration:
         config = await configuration.update(
-            actor=await info.context.require_user(), changes=input.to_changes()
+            actor=await info.context.require_user(),
+            changes=input.to_changes(),
+            broker=info.context.services.broker,
         )
         return Configuration.from_model(config)

@@ -8,6 +8,8 @@ from ticketing.configuration.models import SystemConfiguration
 from ticketing.configuration.service import ConfigurationChanges
 from ticketing.graphql.context import Info
 from ticketing.graphql.users.types import User, load_user
+from ticketing.realtime.events import ConfigurationEvent
+from ticketing.users.models import User as UserModel
 
 
 @strawberry.type(name="Configuration")
@@ -19,10 +21,17 @@ class Configuration:
     version: int
     updated_at: datetime
     _updated_by_id: strawberry.Private[int | None]
+    _updated_by: strawberry.Private[UserModel | None] = None
 
     @strawberry.field
     async def updated_by(self, info: Info) -> User | None:
-        return await load_user(info, self._updated_by_id)
+        return await load_user(info, self._updated_by_id, self._updated_by)
+
+    @classmethod
+    def from_event(cls, event: ConfigurationEvent) -> Configuration:
+        config = cls.from_model(event.configuration)
+        config._updated_by = event.updated_by
+        return config
 
     @classmethod
     def from_model(cls, config: SystemConfiguration) -> Configuration:

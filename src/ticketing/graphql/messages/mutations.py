@@ -12,6 +12,9 @@ class MessageMutation:
     @strawberry.mutation
     async def send_message(self, info: Info, input: SendMessageInput) -> Message:
         message = await messages.send_message(
-            actor=await info.context.require_user(), ticket_id=input.ticket_id, body=input.body
+            actor=await info.context.require_user(),
+            ticket_id=input.ticket_id,
+            body=input.body,
+            broker=info.context.services.broker,
         )
         return Message.from_model(message)

@@ -10,6 +10,8 @@ from ticketing.graphql.users.types import User, load_existing_user
 from ticketing.messages.models import Message as MessageModel
 from ticketing.messages.service import CURSOR_KIND
 from ticketing.pagination import Page, encode_cursor
+from ticketing.realtime.events import MessageEvent
+from ticketing.users.models import User as UserModel
 
 
 @strawberry.type(name="Message")
@@ -19,10 +21,17 @@ class Message:
     body: str
     created_at: datetime
     _author_id: strawberry.Private[int]
+    _author: strawberry.Private[UserModel | None] = None
 
     @strawberry.field
     async def author(self, info: Info) -> User:
-        return await load_existing_user(info, self._author_id)
+        return await load_existing_user(info, self._author_id, self._author)
+
+    @classmethod
+    def from_event(cls, event: MessageEvent) -> Message:
+        message = cls.from_model(event.message)
+        message._author = event.author
+        return message
 
     @classmethod
     def from_model(cls, message: MessageModel) -> Message:

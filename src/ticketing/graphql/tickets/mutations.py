@@ -23,6 +23,7 @@ class TicketMutation:
             description=input.description,
             priority=input.priority or TicketPriority.NORMAL,
             category=input.category,
+            broker=info.context.services.broker,
         )
         return Ticket.from_model(ticket)
 
@@ -32,6 +33,7 @@ class TicketMutation:
             actor=await info.context.require_user(),
             ticket_id=input.ticket_id,
             status=input.status,
+            broker=info.context.services.broker,
         )
         return Ticket.from_model(change.ticket)
 
@@ -41,5 +43,6 @@ class TicketMutation:
             actor=await info.context.require_user(),
             ticket_id=input.ticket_id,
             assignee_id=input.assignee_id,
+            broker=info.context.services.broker,
         )
         return Ticket.from_model(ticket)

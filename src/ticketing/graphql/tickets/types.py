@@ -11,6 +11,7 @@ from ticketing.graphql.pagination import PageInfo
 from ticketing.graphql.users.types import User, load_existing_user, load_user
 from ticketing.messages.service import CURSOR_KIND as MESSAGE_CURSOR
 from ticketing.pagination import Page, check_first, decode_cursor, encode_cursor
+from ticketing.realtime.events import StatusChangeEvent, TicketEvent
 from ticketing.tickets import service as tickets
 from ticketing.tickets.models import Ticket as TicketModel
 from ticketing.tickets.models import TicketPriority, TicketStatus
@@ -35,14 +36,17 @@ class Ticket:
     closed_at: datetime | None
     _owner_id: strawberry.Private[int]
     _assignee_id: strawberry.Private[int | None]
+    # Set when the ticket comes from an event, which carries the people in it.
+    _owner: strawberry.Private[UserModel | None] = None
+    _assignee: strawberry.Private[UserModel | None] = None
 
     @strawberry.field
     async def owner(self, info: Info) -> User:
-        return await load_existing_user(info, self._owner_id)
+        return await load_existing_user(info, self._owner_id, self._owner)
 
     @strawberry.field
     async def assignee(self, info: Info) -> User | None:
-        return await load_user(info, self._assignee_id)
+        return await load_user(info, self._assignee_id, self._assignee)
 
     @strawberry.field(description="Oldest first.")
     async def messages(
@@ -54,6 +58,13 @@ class Ticket:
             after_id=decode_cursor(MESSAGE_CURSOR, after),
         )
         return MessageConnection.from_page(await info.context.loaders.message_pages.load(key))
+
+    @classmethod
+    def from_event(cls, event: TicketEvent) -> Ticket:
+        ticket = cls.from_model(event.ticket)
+        ticket._owner = event.owner
+        ticket._assignee = event.assignee
+        return ticket
 
     @classmethod
     def from_model(cls, ticket: TicketModel) -> Ticket:
@@ -145,3 +156,22 @@ class UpdateTicketStatusInput:
 class AssignTicketInput:
     ticket_id: strawberry.ID
     assignee_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class TicketStatusChange:
+    ticket: Ticket
+    previous_status: TicketStatus
+    status: TicketStatus
+    changed_by: User
+    changed_at: datetime
+
+    @classmethod
+    def from_event(cls, event: StatusChangeEvent) -> TicketStatusChange:
+        return cls(
+            ticket=Ticket.from_event(event.ticket),
+            previous_status=event.previous_status,
+            status=event.status,
+            changed_by=User.from_model(event.changed_by),
+            changed_at=event.changed_at,
+        )

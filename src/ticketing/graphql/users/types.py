@@ -46,16 +46,20 @@ class User:
         )
 
 
-async def load_user(info: Info, user_id: int | None) -> User | None:
-    """A user through the request's batching loader."""
+async def load_user(
+    info: Info, user_id: int | None, carried: UserModel | None = None
+) -> User | None:
+    """A user: the one an event carried, or else through the batching loader."""
+    if carried is not None:
+        return User.from_model(carried)
     if user_id is None:
         return None
     user = await info.context.loaders.users.load(user_id)
     return None if user is None else User.from_model(user)
 
 
-async def load_existing_user(info: Info, user_id: int) -> User:
-    user = await load_user(info, user_id)
+async def load_existing_user(info: Info, user_id: int, carried: UserModel | None = None) -> User:
+    user = await load_user(info, user_id, carried)
     # Users are never deleted (foreign keys restrict it), so this always holds.
     assert user is not None, f"user {user_id} is referenced but missing"
     return user

@@ -1,0 +1,49 @@
+"""What every subscription shares: listen to the broker for as long as the session lives.
+
+A subscription listens on its channels and on its session's channel. Logging
+out (or a revoked session) is announced there and ends the subscription on
+every instance at once. In case that announcement was lost (Redis was down),
+the session is also checked again when an event arrives and the last check is
+older than SESSION_RECHECK_SECONDS.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from ticketing.auth.service import Principal
+from ticketing.errors import Unauthenticated
+from ticketing.graphql.context import Context
+from ticketing.realtime import channels
+from ticketing.realtime.hub import Delivery, Listener, Message
+
+SESSION_RECHECK_SECONDS = 30.0
+SESSION_ENDED = "The session has ended. Log in again."
+
+
+async def _deliveries(
+    listener: Listener, context: Context, principal: Principal
+) -> AsyncIterator[Delivery]:
+    session_channel = channels.session(principal.session_id)
+    checked_at = time.monotonic()
+    sessions = context.services.auth.sessions
+    async for delivery in listener:
+        if isinstance(delivery, Message) and delivery.channel == session_channel:
+            raise Unauthenticated(SESSION_ENDED)
+        if time.monotonic() - checked_at > SESSION_RECHECK_SECONDS:
+            if await sessions.user_of(principal.session_id) != principal.user.id:
+                raise Unauthenticated(SESSION_ENDED)
+            checked_at = time.monotonic()
+        yield delivery
+
+
+@asynccontextmanager
+async def listening(
+    context: Context, principal: Principal, *names: str
+) -> AsyncIterator[AsyncIterator[Delivery]]:
+    """Listen from now on; iterate when ready (chat replays history in between)."""
+    watched = [*names, channels.session(principal.session_id)]
+    async with context.services.broker.listen(watched) as listener:
+        yield _deliveries(listener, context, principal)

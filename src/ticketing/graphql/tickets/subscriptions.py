@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from ticketing.graphql.context import Info
+from ticketing.graphql.live import listening
+from ticketing.graphql.tickets.types import Ticket, TicketStatusChange
+from ticketing.realtime import channels, events
+from ticketing.realtime.hub import Message
+from ticketing.tickets import service as tickets
+from ticketing.users.permissions import require_admin
+
+
+@strawberry.type
+class TicketSubscription:
+    @strawberry.subscription(description="Every new ticket; ADMIN only.")
+    async def ticket_created(self, info: Info) -> AsyncGenerator[Ticket, None]:
+        principal = await info.context.require_principal()
+        require_admin(principal.user)
+        async with listening(info.context, principal, channels.TICKETS_CREATED) as deliveries:
+            async for delivery in deliveries:
+                if isinstance(delivery, Message):
+                    yield Ticket.from_event(events.decode_ticket(delivery.data))
+
+    @strawberry.subscription(
+        description="An admin hears of every change (or one ticket's); a user of their own."
+    )
+    async def ticket_status_changed(
+        self, info: Info, ticket_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[TicketStatusChange, None]:
+        principal = await info.context.require_principal()
+        viewer = principal.user
+        if ticket_id is not None:
+            ticket = await tickets.visible_ticket(viewer=viewer, ticket_id=ticket_id)
+            channel = channels.ticket_status(ticket.id)
+        elif viewer.is_admin:
+            channel = channels.TICKETS_STATUS
+        else:
+            channel = channels.owner_status(viewer.id)
+        async with listening(info.context, principal, channel) as deliveries:
+            async for delivery in deliveries:
+                if not isinstance(delivery, Message):
+                    continue
+                event = events.decode_status_change(delivery.data)
+                # Checked again for every event: a user never sees another's ticket.
+                if viewer.is_admin or event.ticket.ticket.owner_id == viewer.id:
+                    yield TicketStatusChange.from_event(event)

@@ -1,0 +1,40 @@
+"""The in-process broker of the embedded default: one process, no Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+from ticketing.realtime.broker import DEFAULT_MAX_QUEUED
+from ticketing.realtime.hub import Hub, Listener
+
+
+async def _nothing(_: str) -> None:
+    return None
+
+
+class MemoryBroker:
+    def __init__(self) -> None:
+        self._hub = Hub(on_first=_nothing, on_last=_nothing)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def publish(self, channel: str, data: str) -> None:
+        self._hub.dispatch(channel, data)
+
+    @asynccontextmanager
+    async def listen(
+        self, channels: Iterable[str], max_queued: int = DEFAULT_MAX_QUEUED
+    ) -> AsyncIterator[Listener]:
+        listener = await self._hub.add(channels, max_queued)
+        try:
+            yield listener
+        finally:
+            await self._hub.remove(listener)
+
+    def stats(self) -> dict[str, int]:
+        return {"listeners": self._hub.listener_count, "channels": len(self._hub.channels)}
