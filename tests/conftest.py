@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -68,28 +68,43 @@ def server(
     running.stop()
 
 
-ServerFactory = Callable[..., Server]
+class ServerFactory:
+    """Starts servers of their own, for tests that change settings or break things."""
+
+    def __init__(self, request: pytest.FixtureRequest, tmp: pytest.TempPathFactory) -> None:
+        self._request = request
+        self._tmp = tmp
+        self.started: list[Server] = []
+
+    def __call__(self, backend: str, workers: int = 1, **env: str) -> Server:
+        workdir = self._tmp.mktemp(f"server-{backend}")
+        purpose = f"own{len(self.started)}_{uuid.uuid4().hex[:6]}"
+        running = Server(
+            {**backend_env(backend, self._request, workdir, purpose), **env}, workdir, workers
+        )
+        self.started.append(running.start())
+        return running
+
+    def cluster(self, count: int = 2, **env: str) -> list[Server]:
+        """Several processes on one MariaDB database and one Redis, as in production."""
+        servers = [self("mariadb", **env)]
+        for _ in range(count - 1):
+            servers.append(Server(servers[0].env, servers[0].workdir).start())
+            self.started.append(servers[-1])
+        return servers
+
+    def stop_all(self) -> None:
+        for running in self.started:
+            running.stop()
 
 
 @pytest.fixture
 def make_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerFactory]:
-    """Start servers of their own, for tests that change settings or break things."""
-    started: list[Server] = []
-
-    def start(backend: str, workers: int = 1, **env: str) -> Server:
-        workdir = tmp_path_factory.mktemp(f"server-{backend}")
-        purpose = f"own{len(started)}_{uuid.uuid4().hex[:6]}"
-        running = Server(
-            {**backend_env(backend, request, workdir, purpose), **env}, workdir, workers
-        )
-        started.append(running.start())
-        return running
-
-    yield start
-    for running in started:
-        running.stop()
+    factory = ServerFactory(request, tmp_path_factory)
+    yield factory
+    factory.stop_all()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from ticketing.configuration import service as configuration
 from ticketing.db import config_for, prepare_sqlite
 from ticketing.graphql.schema import build_schema
 from ticketing.graphql.view import build_view
-from ticketing.health import healthz, readyz
+from ticketing.health import diagnostics, healthz, readyz
 from ticketing.services import open_services
 from ticketing.settings import Settings, warn_about_defaults
 from ticketing.users.service import ensure_admin
@@ -68,13 +68,16 @@ def create_app(settings: Settings) -> Starlette:
                 max_age=600,
             )
         )
+    routes = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    if settings.expose_diagnostics:
+        routes.append(Route("/diagnostics", diagnostics, methods=["GET"]))
     return Starlette(
-        routes=[
-            Route("/graphql", view, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", view),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )

@@ -42,6 +42,12 @@ async def _redis_answers(services: Services) -> bool:
     return True
 
 
+async def diagnostics(request: Request) -> JSONResponse:
+    """Counts that show leaks: the process's tasks and the broker's channels."""
+    services: Services = request.app.state.services
+    return JSONResponse({"tasks": len(asyncio.all_tasks()), "broker": services.broker.stats()})
+
+
 async def readyz(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     checks = {

@@ -49,6 +49,8 @@ class Settings:
     ws_max_subscriptions_per_connection: int = 50
     # A diagnostic for tests and benchmarks: `extensions.sqlStatements` per response.
     expose_sql_statement_count: bool = False
+    # A diagnostic for tests and operators: GET /diagnostics (tasks, broker channels).
+    expose_diagnostics: bool = False
     admin_email: str | None = None
     admin_password: str | None = field(default=None, repr=False)
 
@@ -147,6 +149,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         ws_connection_init_timeout_seconds=float(integer("WS_CONNECTION_INIT_TIMEOUT_SECONDS", 10)),
         ws_max_subscriptions_per_connection=integer("WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),
         expose_sql_statement_count=boolean("EXPOSE_SQL_STATEMENT_COUNT", False),
+        expose_diagnostics=boolean("EXPOSE_DIAGNOSTICS", False),
         admin_email=admin_email,
         admin_password=admin_password,
         jwt_secret=secret or secrets.token_urlsafe(48),

@@ -1,11 +1,16 @@
-"""The legacy `graphql-ws` protocol handler, closing with 4403 on a bad token.
+"""The legacy `graphql-ws` protocol handler, with the rules of the newer protocol.
 
 strawberry's handler closes a refused legacy connection with 1011 (server
-error); the contract asks for 4403 on both protocols, so that a client can tell
-"your token is bad" (refresh and retry) from "the server broke".
+error) and never times out a socket that sends no `connection_init`. The
+contract asks for 4403 on a bad token on both protocols, so that a client can
+tell "your token is bad" (refresh and retry) from "the server broke"; and an
+idle unauthenticated socket is closed with 4408, as graphql-transport-ws does.
 """
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
 
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
@@ -14,10 +19,30 @@ from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMe
 from ticketing.graphql.context import Context
 
 FORBIDDEN_CLOSE_CODE = 4403
+INIT_TIMEOUT_CLOSE_CODE = 4408
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    _init_received = False
+
+    async def handle(self) -> None:
+        timer = asyncio.create_task(self._close_unless_initialised())
+        try:
+            await super().handle()
+        finally:
+            timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await timer
+
+    async def _close_unless_initialised(self) -> None:
+        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
+        if not self._init_received:
+            await self.websocket.close(
+                code=INIT_TIMEOUT_CLOSE_CODE, reason="Connection initialisation timeout"
+            )
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        self._init_received = True
         payload = message.get("payload")
         if isinstance(payload, dict):
             self.context.connection_params = payload
