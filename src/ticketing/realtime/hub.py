@@ -8,7 +8,8 @@ however many listeners share it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 
@@ -45,13 +46,20 @@ class Listener:
             self._queue.put_nowait(GAP)
 
     async def next(self) -> Delivery:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            # The task was told to stop, but an await on the way here swallowed
+            # the CancelledError (asyncio.wait_for in Python 3.11 can, inside
+            # database drivers: CPython gh-86296). Waiting now would wait for
+            # ever on a socket that is gone; stop as the caller asked.
+            raise asyncio.CancelledError
         return await self._queue.get()
 
     def __aiter__(self) -> Listener:
         return self
 
     async def __anext__(self) -> Delivery:
-        return await self._queue.get()
+        return await self.next()
 
 
 class Hub:
@@ -68,24 +76,42 @@ class Hub:
     def listener_count(self) -> int:
         return len({id(lst) for group in self._listeners.values() for lst in group})
 
-    async def add(self, channels: Iterable[str], max_queued: int) -> Listener:
+    @asynccontextmanager
+    async def listening(self, channels: Iterable[str], max_queued: int) -> AsyncIterator[Listener]:
+        """A listener for as long as the context lasts, however the context ends.
+
+        The bookkeeping is done before any await, so a task cancelled while the
+        upstream (un)subscribe is in flight still leaves nothing behind.
+        """
         listener = Listener(frozenset(channels), max_queued)
+        try:
+            for channel in self._register(listener):
+                await self._on_first(channel)
+            yield listener
+        finally:
+            for channel in self._unregister(listener):
+                await self._on_last(channel)
+
+    def _register(self, listener: Listener) -> list[str]:
+        new_channels = []
         for channel in listener.channels:
             group = self._listeners.setdefault(channel, set())
             group.add(listener)
             if len(group) == 1:
-                await self._on_first(channel)
-        return listener
+                new_channels.append(channel)
+        return new_channels
 
-    async def remove(self, listener: Listener) -> None:
+    def _unregister(self, listener: Listener) -> list[str]:
+        emptied = []
         for channel in listener.channels:
             group = self._listeners.get(channel)
-            if group is None:
+            if group is None or listener not in group:
                 continue
             group.discard(listener)
             if not group:
                 del self._listeners[channel]
-                await self._on_last(channel)
+                emptied.append(channel)
+        return emptied
 
     def dispatch(self, channel: str, data: str) -> None:
         message = Message(channel, data)

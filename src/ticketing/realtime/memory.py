@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 
 from ticketing.realtime.broker import DEFAULT_MAX_QUEUED
 from ticketing.realtime.hub import Hub, Listener
@@ -26,15 +26,10 @@ class MemoryBroker:
     async def publish(self, channel: str, data: str) -> None:
         self._hub.dispatch(channel, data)
 
-    @asynccontextmanager
-    async def listen(
+    def listen(
         self, channels: Iterable[str], max_queued: int = DEFAULT_MAX_QUEUED
-    ) -> AsyncIterator[Listener]:
-        listener = await self._hub.add(channels, max_queued)
-        try:
-            yield listener
-        finally:
-            await self._hub.remove(listener)
+    ) -> AbstractAsyncContextManager[Listener]:
+        return self._hub.listening(channels, max_queued)
 
     def stats(self) -> dict[str, int]:
         return {"listeners": self._hub.listener_count, "channels": len(self._hub.channels)}
