@@ -7,6 +7,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ticketing.auth.service import AuthService
 from ticketing.auth.sessions import MemorySessionStore, RedisSessionStore, SessionStore
@@ -34,12 +38,17 @@ class Services:
 def connect_redis(url: str) -> Redis:
     # One client (one pool) per process. Timeouts so that a dead Redis fails a
     # request quickly instead of hanging it; health checks catch half-open sockets.
+    # A few quick retries on a connection error: after a Redis restart every
+    # pooled connection is stale, and without them the first command on each
+    # fails (redis-py retries nothing by default).
     return Redis.from_url(
         url,
         decode_responses=True,
         socket_connect_timeout=2,
         socket_timeout=5,
         health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
 
 
