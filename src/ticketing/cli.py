@@ -59,7 +59,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        ws="websockets",
+        ws="websockets-sansio",
         # Compression costs tens of KB per connection for small JSON frames.
         ws_per_message_deflate=False,
         log_config=_log_config(settings.log_level),

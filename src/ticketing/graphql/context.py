@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -19,7 +18,6 @@ from ticketing.users.models import User
 REFRESH_COOKIE = "refresh_token"
 REFRESH_COOKIE_PATH = "/graphql"
 BEARER_PREFIX = "bearer "
-WEBSOCKET_RECHECK_SECONDS = 5.0
 
 
 @dataclass
@@ -30,8 +28,10 @@ class Context:
     loaders: Loaders
     # Filled in by strawberry from the WebSocket `connection_init` payload.
     connection_params: dict[str, object] | None = None
+    # Checked once per operation: the context of an HTTP request lives for one;
+    # a socket's lives as long as the socket, so every operation that starts on
+    # it forgets the answer first (see SessionPerOperation).
     _principal: Principal | None = field(default=None, init=False)
-    _checked_at: float = field(default=0.0, init=False)
 
     @property
     def is_websocket(self) -> bool:
@@ -52,20 +52,19 @@ class Context:
     async def principal(self) -> Principal | None:
         """The signed-in principal; None without a token; UNAUTHENTICATED for a bad one.
 
-        Over HTTP the answer is kept for the request. A WebSocket lives longer than
-        a session may, so there it is checked again once it is a few seconds old
-        (a logged-out session also ends its subscriptions at once, by broker).
+        The session is checked once per operation, so a logged-out session is
+        refused from the next operation on, also on a socket opened before.
         """
-        if self._principal is not None and (
-            not self.is_websocket or time.monotonic() - self._checked_at < WEBSOCKET_RECHECK_SECONDS
-        ):
+        if self._principal is not None:
             return self._principal
         token = self.bearer_token()
         if token is None:
             return None
         self._principal = await self.services.auth.authenticate(token)
-        self._checked_at = time.monotonic()
         return self._principal
+
+    def forget_principal(self) -> None:
+        self._principal = None
 
     async def require_principal(self) -> Principal:
         principal = await self.principal()

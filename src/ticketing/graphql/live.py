@@ -46,4 +46,8 @@ async def listening(
     """Listen from now on; iterate when ready (chat replays history in between)."""
     watched = [*names, channels.session(principal.session_id)]
     async with context.services.broker.listen(watched) as listener:
+        # Listening to the session's channel now; a log-out announced before
+        # that is caught here instead.
+        if await context.services.auth.sessions.user_of(principal.session_id) != principal.user.id:
+            raise Unauthenticated(SESSION_ENDED)
         yield _deliveries(listener, context, principal)

@@ -18,6 +18,7 @@ from ticketing.graphql.errors import ErrorCodes, TicketingSchema
 from ticketing.graphql.messages.mutations import MessageMutation
 from ticketing.graphql.messages.subscriptions import MessageSubscription
 from ticketing.graphql.parser_cache import InBandParserCache
+from ticketing.graphql.session_check import SessionPerOperation
 from ticketing.graphql.sql_count import SqlStatementCount, install_counter
 from ticketing.graphql.tickets.mutations import TicketMutation
 from ticketing.graphql.tickets.queries import TicketQuery
@@ -41,6 +42,7 @@ Subscription = merge_types(
 def build_schema(*, count_sql_statements: bool = False) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         ErrorCodes,
+        SessionPerOperation,
         lambda: InBandParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
     ]

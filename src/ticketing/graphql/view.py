@@ -15,13 +15,14 @@ from strawberry.types.unset import UnsetType
 
 from ticketing.errors import Unauthenticated
 from ticketing.graphql.context import Context
-from ticketing.graphql.legacy_ws import LegacyWSHandler
 from ticketing.graphql.loaders import Loaders
+from ticketing.graphql.ws_handlers import LegacyWSHandler, TransportWSHandler
 from ticketing.services import Services
 from ticketing.settings import Settings
 
 
 class GraphQLView(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
     async def get_context(

@@ -1,0 +1,191 @@
+"""The WebSocket sub-protocols' own rules: close codes, the init timeout, the subscription cap.
+
+gql hides close codes and frame order, so these tests speak raw frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import BACKENDS, ServerFactory
+from tests.e2e.helpers_live import (
+    TRANSPORT_WS,
+    both_protocols,
+    close_code,
+    data_type,
+    init_frame,
+    raw_socket,
+    receive_frame,
+    send_frame,
+    start_frame,
+)
+from tests.e2e.helpers_tickets import SEND_MESSAGE, create_ticket, fresh_email
+from tests.support.client import GraphQLClient, sign_up
+from tests.support.server import Server
+
+INIT_TIMEOUT_SECONDS = 1
+MAX_SUBSCRIPTIONS = 2
+CONTRACT_CODES = {
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "BAD_USER_INPUT",
+    "CONFLICT",
+    "RATE_LIMITED",
+    "INTERNAL_SERVER_ERROR",
+}
+CONFIGURATION_UPDATED = "subscription { configurationUpdated { version } }"
+MESSAGE_ADDED = """
+subscription MessageAdded($ticketId: ID!, $after: ID) {
+  messageAdded(ticketId: $ticketId, after: $after) { id body }
+}
+"""
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def strict(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A server of our own with a 1 s init timeout and 2 subscriptions per socket."""
+    factory = ServerFactory(request, tmp_path_factory)
+    yield factory(
+        request.param,
+        WS_CONNECTION_INIT_TIMEOUT_SECONDS=str(INIT_TIMEOUT_SECONDS),
+        WS_MAX_SUBSCRIPTIONS_PER_CONNECTION=str(MAX_SUBSCRIPTIONS),
+    )
+    factory.stop_all()
+
+
+@both_protocols
+async def test_subscribing_before_connection_init_closes_with_4401(
+    server: Server, protocol: str
+) -> None:
+    # `subscribe` on graphql-transport-ws, `start` on the legacy graphql-ws
+    async with raw_socket(server, protocol) as socket:
+        await send_frame(socket, start_frame(protocol, "1", CONFIGURATION_UPDATED))
+        code = await close_code(socket)
+
+    assert code == 4401
+
+
+@both_protocols
+async def test_no_connection_init_in_time_closes_with_4408(strict: Server, protocol: str) -> None:
+    async with raw_socket(strict, protocol) as socket:
+        opened = time.monotonic()
+        code = await close_code(socket, within=INIT_TIMEOUT_SECONDS + 5)
+        waited = time.monotonic() - opened
+
+    assert code == 4408
+    assert INIT_TIMEOUT_SECONDS - 0.2 <= waited < INIT_TIMEOUT_SECONDS + 2
+
+
+@both_protocols
+async def test_a_socket_initialised_in_time_outlives_the_timeout(
+    strict: Server, protocol: str
+) -> None:
+    async with raw_socket(strict, protocol) as socket:
+        await send_frame(socket, init_frame(None))
+        ack = await receive_frame(socket)
+        # when: the timeout passes
+        await asyncio.sleep(INIT_TIMEOUT_SECONDS + 0.5)
+        # then: the socket still serves (an anonymous subscription is refused with a code)
+        await send_frame(socket, start_frame(protocol, "1", CONFIGURATION_UPDATED))
+        answer = await receive_frame(socket)
+
+    assert ack["type"] == "connection_ack"
+    assert answer["id"] == "1"
+    assert answer["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_second_connection_init_closes_with_4429(server: Server) -> None:
+    async with raw_socket(server, TRANSPORT_WS) as socket:
+        await send_frame(socket, init_frame(None))
+        ack = await receive_frame(socket)
+        await send_frame(socket, init_frame(None))
+        code = await close_code(socket)
+
+    assert ack == {"type": "connection_ack"}
+    assert code == 4429
+
+
+async def test_a_duplicate_subscription_id_closes_with_4409(
+    server: Server, user_client: GraphQLClient
+) -> None:
+    async with raw_socket(server, TRANSPORT_WS) as socket:
+        await send_frame(socket, init_frame(user_client.token))
+        ack = await receive_frame(socket)
+        await send_frame(socket, start_frame(TRANSPORT_WS, "same", CONFIGURATION_UPDATED))
+        await send_frame(socket, start_frame(TRANSPORT_WS, "same", CONFIGURATION_UPDATED))
+        code = await close_code(socket)
+
+    assert ack["type"] == "connection_ack"
+    assert code == 4409
+
+
+async def _third_is_refused(
+    strict: Server, protocol: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Open three subscriptions on one socket; the refusal, then what the first two get."""
+    async with GraphQLClient(strict.graphql_url) as owner:
+        await sign_up(owner, fresh_email())
+        ticket_id = (await create_ticket(owner))["id"]
+        # with `after`, each subscription replays the second message once it listens
+        watch = {"ticketId": ticket_id, "after": await send(owner, ticket_id, "first")}
+        await send(owner, ticket_id, "second")
+        async with raw_socket(strict, protocol) as socket:
+            await send_frame(socket, init_frame(owner.token))
+            assert (await receive_frame(socket))["type"] == "connection_ack"
+            for operation_id in ("1", "2", "3"):
+                await send_frame(socket, start_frame(protocol, operation_id, MESSAGE_ADDED, watch))
+            answers = [await receive_frame(socket) for _ in range(3)]
+            refusals = [frame for frame in answers if frame["type"] == "error"]
+            replayed = [frame for frame in answers if frame["type"] != "error"]
+            assert len(refusals) == 1, answers
+            assert sorted(bodies(replayed)) == [("1", "second"), ("2", "second")]
+            # when: a new message is sent; then both listening subscriptions get it
+            await send(owner, ticket_id, "still there?")
+            delivered = [await receive_frame(socket) for _ in range(2)]
+    return refusals[0], delivered
+
+
+def bodies(frames: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(frame["id"], frame["payload"]["data"]["messageAdded"]["body"]) for frame in frames]
+
+
+async def send(client: GraphQLClient, ticket_id: str, body: str) -> str:
+    variables = {"input": {"ticketId": ticket_id, "body": body}}
+    return str((await client.execute(SEND_MESSAGE, variables)).ok()["sendMessage"]["id"])
+
+
+@both_protocols
+async def test_a_subscription_above_the_cap_is_refused_and_the_others_keep_working(
+    strict: Server, protocol: str
+) -> None:
+    refusal, delivered = await _third_is_refused(strict, protocol)
+
+    assert (refusal["type"], refusal["id"]) == ("error", "3")
+    assert sorted((f["type"], f["id"]) for f in delivered) == [
+        (data_type(protocol), "1"),
+        (data_type(protocol), "2"),
+    ]
+    assert sorted(bodies(delivered)) == [("1", "still there?"), ("2", "still there?")]
+
+
+@both_protocols
+async def test_the_refusal_above_the_cap_carries_a_contract_error_code(
+    strict: Server, protocol: str
+) -> None:
+    # "Every error in errors[] carries extensions.code" (contract, Transport)
+    refusal, _ = await _third_is_refused(strict, protocol)
+
+    payload = refusal["payload"]
+    errors = payload if protocol == TRANSPORT_WS else [payload]
+    assert isinstance(errors, list)
+    assert errors, refusal
+    for error in errors:
+        assert error.get("extensions", {}).get("code") in CONTRACT_CODES, refusal
