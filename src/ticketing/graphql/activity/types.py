@@ -8,9 +8,9 @@ from ticketing.activity.models import LogEntry as LogEntryModel
 from ticketing.activity.models import LogLevel
 from ticketing.activity.service import CURSOR_KIND
 from ticketing.graphql.context import Info
-from ticketing.graphql.pagination import PageInfo
+from ticketing.graphql.pagination import PageInfo, edges_of
 from ticketing.graphql.users.types import User, load_user
-from ticketing.pagination import Page, encode_cursor
+from ticketing.pagination import Page
 from ticketing.realtime.events import LogEvent
 from ticketing.users.models import User as UserModel
 
@@ -65,14 +65,9 @@ class LogEntryConnection:
 
     @classmethod
     def from_page(cls, page: Page[LogEntryModel]) -> LogEntryConnection:
-        edges = [
-            LogEntryEdge(cursor=encode_cursor(CURSOR_KIND, e.id), node=LogEntry.from_model(e))
-            for e in page.items
-        ]
-        return cls(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+        edges, page_info = edges_of(
+            page,
+            CURSOR_KIND,
+            lambda cursor, e: LogEntryEdge(cursor=cursor, node=LogEntry.from_model(e)),
         )
+        return cls(edges=edges, page_info=page_info)

@@ -5,11 +5,11 @@ from datetime import datetime
 import strawberry
 
 from ticketing.graphql.context import Info
-from ticketing.graphql.pagination import PageInfo
+from ticketing.graphql.pagination import PageInfo, edges_of
 from ticketing.graphql.users.types import User, load_existing_user
 from ticketing.messages.models import Message as MessageModel
 from ticketing.messages.service import CURSOR_KIND
-from ticketing.pagination import Page, encode_cursor
+from ticketing.pagination import Page
 from ticketing.realtime.events import MessageEvent
 from ticketing.users.models import User as UserModel
 
@@ -57,17 +57,12 @@ class MessageConnection:
 
     @classmethod
     def from_page(cls, page: Page[MessageModel]) -> MessageConnection:
-        edges = [
-            MessageEdge(cursor=encode_cursor(CURSOR_KIND, m.id), node=Message.from_model(m))
-            for m in page.items
-        ]
-        return cls(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+        edges, page_info = edges_of(
+            page,
+            CURSOR_KIND,
+            lambda cursor, m: MessageEdge(cursor=cursor, node=Message.from_model(m)),
         )
+        return cls(edges=edges, page_info=page_info)
 
 
 @strawberry.input

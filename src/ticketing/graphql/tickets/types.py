@@ -7,10 +7,10 @@ import strawberry
 from ticketing.graphql.context import Info
 from ticketing.graphql.loaders import MessagePageKey
 from ticketing.graphql.messages.types import MessageConnection
-from ticketing.graphql.pagination import PageInfo
+from ticketing.graphql.pagination import PageInfo, edges_of
 from ticketing.graphql.users.types import User, load_existing_user, load_user
 from ticketing.messages.service import CURSOR_KIND as MESSAGE_CURSOR
-from ticketing.pagination import Page, check_first, decode_cursor, encode_cursor
+from ticketing.pagination import Page, check_first, decode_cursor
 from ticketing.realtime.events import StatusChangeEvent, TicketEvent
 from ticketing.tickets import service as tickets
 from ticketing.tickets.models import Ticket as TicketModel
@@ -105,16 +105,14 @@ class TicketConnection:
     def from_page(
         cls, page: Page[TicketModel], viewer: UserModel, ticket_filter: TicketFilter
     ) -> TicketConnection:
-        edges = [
-            TicketEdge(cursor=encode_cursor(CURSOR_KIND, t.id), node=Ticket.from_model(t))
-            for t in page.items
-        ]
+        edges, page_info = edges_of(
+            page,
+            CURSOR_KIND,
+            lambda cursor, t: TicketEdge(cursor=cursor, node=Ticket.from_model(t)),
+        )
         return cls(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info,
             _viewer=viewer,
             _filter=ticket_filter,
         )
