@@ -6,13 +6,12 @@ import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.support.client import PASSWORD
 from tests.support.server import TEST_JWT_SECRET, run_cli
-from tests.support.services import MariaDB
+from tests.support.services import MariaDB, fetch
 from ticketing.auth.passwords import MIN_PASSWORD_LENGTH
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
@@ -46,25 +45,6 @@ def users(tmp_path: Path) -> list[tuple[str, str, str]]:
 
 def create_admin(env: dict[str, str], cwd: Path, password: str = PASSWORD) -> Any:
     return run_cli("create-admin", "--email", ADMIN_EMAIL, "--password", password, env=env, cwd=cwd)
-
-
-async def fetch(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    import asyncmy  # the driver the service itself uses
-
-    parts = urlsplit(url)
-    connection = await asyncmy.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 3306,
-        user=parts.username or "root",
-        password=parts.password or "",
-        database=parts.path.lstrip("/"),
-    )
-    try:
-        async with connection.cursor() as cursor:
-            await cursor.execute(sql, params)
-            return list(await cursor.fetchall())
-    finally:
-        connection.close()
 
 
 def test_export_schema_prints_the_committed_schema(tmp_path: Path) -> None:

@@ -10,14 +10,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from tortoise.models import Model
 
 from tests.support.server import run_cli
-from tests.support.services import MariaDB
+from tests.support.services import MariaDB, fetch
 from ticketing.configuration.models import DEFAULT_CATEGORIES, SINGLETON_ID, SystemConfiguration
 from ticketing.db import MODEL_MODULES
 from ticketing.migrate import migrations_location
@@ -90,25 +88,6 @@ CONFIGURATION_ROWS = """
 SELECT id, registration_open, max_open_tickets_per_user, max_message_length,
        ticket_categories, version, updated_by_id FROM configuration
 """
-
-
-async def fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
-    import asyncmy  # the driver the service itself uses
-
-    parts = urlsplit(url)
-    connection = await asyncmy.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 3306,
-        user=parts.username or "root",
-        password=parts.password or "",
-        database=parts.path.lstrip("/"),
-    )
-    try:
-        async with connection.cursor() as cursor:
-            await cursor.execute(sql)
-            return list(await cursor.fetchall())
-    finally:
-        connection.close()
 
 
 async def schema_snapshot(url: str) -> list[str]:

@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -52,21 +53,29 @@ def _run_sql(sql: str) -> None:
         pool.submit(asyncio.run, _execute(sql)).result()
 
 
-async def _execute(sql: str) -> None:
+async def fetch(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Run one statement on a MariaDB URL (no database: the server) and return its rows."""
     import asyncmy  # the driver the service itself uses
 
-    parts = urlsplit(MARIADB_URL)
+    parts = urlsplit(database_url)
     connection = await asyncmy.connect(
         host=parts.hostname or "127.0.0.1",
         port=parts.port or 3306,
         user=parts.username or "root",
         password=parts.password or "",
+        database=parts.path.lstrip("/") or None,
+        autocommit=True,
     )
     try:
         async with connection.cursor() as cursor:
-            await cursor.execute(sql)
+            await cursor.execute(sql, params or None)
+            return list(await cursor.fetchall())
     finally:
         connection.close()
+
+
+async def _execute(sql: str) -> None:
+    await fetch(_server_url(None), sql)
 
 
 class MariaDB:
@@ -99,19 +108,4 @@ async def run_sql(database_url: str, sql: str) -> None:
         with sqlite3.connect(database_url.removeprefix("sqlite://")) as connection:
             connection.execute(sql)
         return
-    import asyncmy
-
-    parts = urlsplit(database_url)
-    connection = await asyncmy.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 3306,
-        user=parts.username or "root",
-        password=parts.password or "",
-        database=parts.path.lstrip("/"),
-        autocommit=True,
-    )
-    try:
-        async with connection.cursor() as cursor:
-            await cursor.execute(sql)
-    finally:
-        connection.close()
+    await fetch(database_url, sql)
