@@ -10,17 +10,19 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from ticketing.auth import passwords
 from ticketing.configuration import service as configuration
+from ticketing.cors import StrictCORSMiddleware
 from ticketing.db import config_for, prepare_sqlite
+from ticketing.graphql.limits import OperationLimits
 from ticketing.graphql.schema import build_schema
 from ticketing.graphql.view import build_view
 from ticketing.health import diagnostics, healthz, readyz
+from ticketing.http_limits import BodySizeLimit, RequestTimeout
 from ticketing.services import open_services
 from ticketing.settings import Settings, warn_about_defaults
 from ticketing.users.service import ensure_admin
@@ -42,9 +44,17 @@ async def _prepare_database(settings: Settings) -> None:
 
 
 def create_app(settings: Settings) -> Starlette:
-    view = build_view(
-        build_schema(count_sql_statements=settings.expose_sql_statement_count), settings
+    schema = build_schema(
+        count_sql_statements=settings.expose_sql_statement_count,
+        limits=OperationLimits(
+            max_depth=settings.max_query_depth,
+            max_tokens=settings.max_query_tokens,
+            max_aliases=settings.max_query_aliases,
+            max_cost=settings.max_query_cost,
+        ),
+        introspection=settings.introspection,
     )
+    view = build_view(schema, settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -56,18 +66,6 @@ def create_app(settings: Settings) -> Starlette:
                 app.state.services = services
                 yield
 
-    middleware = []
-    if settings.cors_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_credentials=True,
-                allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["authorization", "content-type"],
-                max_age=600,
-            )
-        )
     routes = [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
@@ -78,9 +76,28 @@ def create_app(settings: Settings) -> Starlette:
         routes.append(Route("/diagnostics", diagnostics, methods=["GET"]))
     return Starlette(
         routes=routes,
-        middleware=middleware,
+        middleware=_middleware(settings),
         lifespan=lifespan,
     )
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    """Outermost first: CORS headers also go on the limits' 413 and 503 answers."""
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                StrictCORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_credentials=True,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["authorization", "content-type"],
+                max_age=600,
+            )
+        )
+    middleware.append(Middleware(RequestTimeout, seconds=settings.request_timeout_seconds))
+    middleware.append(Middleware(BodySizeLimit, max_bytes=settings.max_request_body_bytes))
+    return middleware
 
 
 def app_from_environment() -> Starlette:

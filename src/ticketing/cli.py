@@ -59,7 +59,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
-        ws="websockets-sansio",
+        # websockets-sansio, dropping a peer that takes no data within the ping timeout.
+        ws="ticketing.ws_protocol:WebSocketProtocol",
+        ws_max_size=settings.ws_max_message_bytes,
+        ws_ping_timeout=settings.ws_send_timeout_seconds,
         # Compression costs tens of KB per connection for small JSON frames.
         ws_per_message_deflate=False,
         log_config=_log_config(settings.log_level),

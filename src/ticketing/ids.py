@@ -9,7 +9,9 @@ MAX_DATABASE_ID = 2**63 - 1
 
 def parse_id(raw: str) -> int | None:
     text = raw.strip()
-    if not text.isdigit() or len(text) > 19:
+    # ASCII digits only: str.isdigit() also accepts "²" (which int() refuses) and
+    # other scripts' digits (which int() reads, giving one row several ids).
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
         return None
     value = int(text)
     return value if 0 < value <= MAX_DATABASE_ID else None

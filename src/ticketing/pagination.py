@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ticketing.errors import InvalidInput
+from ticketing.ids import MAX_DATABASE_ID
 
 MAX_PAGE_SIZE = 100
+MAX_ID_DIGITS = len(str(MAX_DATABASE_ID))
 T = TypeVar("T")
 
 
@@ -35,7 +37,10 @@ def decode_cursor(kind: str, cursor: str | None, field: str = "after") -> int | 
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        if prefix != kind or not value.isdigit():
+        # A cursor names a row id: ASCII digits, within the database's 64 bits.
+        if prefix != kind or not (value.isascii() and value.isdigit()):
+            raise ValueError(cursor)
+        if len(value) > MAX_ID_DIGITS or int(value) > MAX_DATABASE_ID:
             raise ValueError(cursor)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):

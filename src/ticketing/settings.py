@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
+from strawberry.http.websocket_origin import normalize_allowed_origins
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +43,30 @@ class Settings:
     log_level: str = "info"
     cors_origins: tuple[str, ...] = ()
     graphiql: bool = True
+    # GraphQL and HTTP limits (docs/security-graphql-http.md). Introspection off
+    # also hides "Did you mean …?" suggestions.
+    introspection: bool = True
+    max_query_depth: int = 12
+    max_query_tokens: int = 2000
+    max_query_aliases: int = 30
+    max_query_cost: int = 10_000
+    max_request_body_bytes: int = 1024 * 1024
+    request_timeout_seconds: float = 30.0
     login_max_failures_per_email: int = 5
     login_max_failures_per_address: int = 50
     login_window_seconds: int = 15 * 60
     ws_connection_init_timeout_seconds: float = 10.0
     ws_max_subscriptions_per_connection: int = 50
+    # Origins whose pages may open a WebSocket (besides the server's own origin);
+    # WS_ALLOWED_ORIGINS, or CORS_ORIGINS when that is unset. Normalized.
+    ws_allowed_origins: tuple[str, ...] = ()
+    # The largest message a client may send over WebSocket (uvicorn's ws_max_size).
+    ws_max_message_bytes: int = 128 * 1024
+    ws_max_connections_per_user: int = 20
+    ws_messages_per_second: int = 20
+    ws_message_burst: int = 100
+    # A peer that takes none of our data (or answers no ping) for this long is dropped.
+    ws_send_timeout_seconds: float = 20.0
     # A diagnostic for tests and benchmarks: `extensions.sqlStatements` per response.
     expose_sql_statement_count: bool = False
     # A diagnostic for tests and operators: GET /diagnostics (tasks, broker channels).
@@ -97,6 +117,18 @@ def _parse(env: Mapping[str, str]) -> Settings:
             return False
         raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
+    def seconds(name: str, default: float) -> float:
+        raw = text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+        if not 0 < value < float("inf"):
+            raise SettingsError(f"{name} must be more than 0 seconds")
+        return value
+
     database_url = text("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not database_url.startswith(("mysql://", "sqlite://")):
         raise SettingsError("DATABASE_URL must start with mysql:// or sqlite://")
@@ -143,11 +175,24 @@ def _parse(env: Mapping[str, str]) -> Settings:
         log_level=log_level,
         cors_origins=cors,
         graphiql=boolean("GRAPHIQL", True),
+        introspection=boolean("INTROSPECTION", True),
+        max_query_depth=integer("MAX_QUERY_DEPTH", 12),
+        max_query_tokens=integer("MAX_QUERY_TOKENS", 2000),
+        max_query_aliases=integer("MAX_QUERY_ALIASES", 30, minimum=0),
+        max_query_cost=integer("MAX_QUERY_COST", 10_000),
+        max_request_body_bytes=integer("MAX_REQUEST_BODY_BYTES", 1024 * 1024),
+        request_timeout_seconds=seconds("REQUEST_TIMEOUT_SECONDS", 30.0),
         login_max_failures_per_email=integer("LOGIN_MAX_FAILURES_PER_EMAIL", 5),
         login_max_failures_per_address=integer("LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
         login_window_seconds=integer("LOGIN_WINDOW_SECONDS", 15 * 60),
         ws_connection_init_timeout_seconds=float(integer("WS_CONNECTION_INIT_TIMEOUT_SECONDS", 10)),
         ws_max_subscriptions_per_connection=integer("WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),
+        ws_allowed_origins=_ws_allowed_origins(text("WS_ALLOWED_ORIGINS"), cors),
+        ws_max_message_bytes=integer("WS_MAX_MESSAGE_BYTES", 128 * 1024, minimum=1024),
+        ws_max_connections_per_user=integer("WS_MAX_CONNECTIONS_PER_USER", 20),
+        ws_messages_per_second=integer("WS_MESSAGES_PER_SECOND", 20),
+        ws_message_burst=integer("WS_MESSAGE_BURST", 100),
+        ws_send_timeout_seconds=float(integer("WS_SEND_TIMEOUT_SECONDS", 20)),
         expose_sql_statement_count=boolean("EXPOSE_SQL_STATEMENT_COUNT", False),
         expose_diagnostics=boolean("EXPOSE_DIAGNOSTICS", False),
         admin_email=admin_email,
@@ -155,6 +200,23 @@ def _parse(env: Mapping[str, str]) -> Settings:
         jwt_secret=secret or secrets.token_urlsafe(48),
         jwt_secret_generated=secret is None,
     )
+
+
+def _ws_allowed_origins(raw: str | None, cors: tuple[str, ...]) -> tuple[str, ...]:
+    """WS_ALLOWED_ORIGINS, or by default the CORS origins: pages trusted with credentials."""
+    name = "WS_ALLOWED_ORIGINS" if raw is not None else "CORS_ORIGINS"
+    listed = [o.strip() for o in raw.split(",") if o.strip()] if raw is not None else list(cors)
+    if "*" in listed:
+        raise SettingsError(f"{name} cannot be '*': any page could use the socket")
+    normalized: set[str] = set()
+    for origin in listed:
+        try:
+            normalized |= normalize_allowed_origins([origin])
+        except ValueError:
+            raise SettingsError(
+                f"{name}: {origin!r} is not an origin like https://app.example.com"
+            ) from None
+    return tuple(sorted(normalized))
 
 
 def warn_about_defaults(settings: Settings) -> None:

@@ -3,7 +3,9 @@
 Domain errors keep their message and code. Errors of the GraphQL layer itself
 (syntax, validation, variable coercion) are the client's: BAD_USER_INPUT.
 Anything else is a bug: the client sees a generic INTERNAL_SERVER_ERROR, and
-the full traceback goes to the server log.
+the full traceback goes to the server log. When the cause is a database or
+Redis that cannot be reached, the code is the same but the message says so
+(the client may retry; nothing it sent was wrong).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from strawberry.types import ExecutionContext
 from ticketing.activity import service as activity
 from ticketing.activity.models import LogLevel
 from ticketing.errors import DomainError
+from ticketing.outages import UNAVAILABLE_MESSAGE, is_outage
 from ticketing.realtime.broker import Broker
 from ticketing.realtime.outbox import change
 
@@ -35,9 +38,10 @@ def is_client_error(error: GraphQLError) -> bool:
     if error.path is not None:
         return False
     # strawberry raises this for an operation type a transport does not carry
-    # (a query over the legacy graphql-ws protocol, a mutation over GET).
+    # (a query over the legacy graphql-ws protocol, a mutation over GET); a
+    # variable that cannot be coerced wraps graphql-core's own GraphQLError.
     return error.original_error is None or isinstance(
-        error.original_error, InvalidOperationTypeError
+        error.original_error, InvalidOperationTypeError | GraphQLError
     )
 
 
@@ -62,6 +66,8 @@ class ErrorCodes(MaskErrors):
             extensions = {"code": "BAD_USER_INPUT"}
         else:
             masked = self.anonymise_error(error)
+            if is_outage(original):
+                masked.message = UNAVAILABLE_MESSAGE  # the client may simply retry
             masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
             # The same reference is in the server log and the activity log, so a
             # user's report can be matched to the traceback.

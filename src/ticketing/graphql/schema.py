@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
-from strawberry.extensions import SchemaExtension, ValidationCache
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.tools import merge_types
 
 from ticketing.graphql.activity.queries import ActivityQuery
@@ -15,11 +15,13 @@ from ticketing.graphql.auth.queries import AuthQuery
 from ticketing.graphql.configuration.resolvers import ConfigurationMutation, ConfigurationQuery
 from ticketing.graphql.configuration.subscriptions import ConfigurationSubscription
 from ticketing.graphql.errors import ErrorCodes, TicketingSchema
+from ticketing.graphql.limits import OperationLimits, limit_extensions
 from ticketing.graphql.messages.mutations import MessageMutation
 from ticketing.graphql.messages.subscriptions import MessageSubscription
 from ticketing.graphql.parser_cache import InBandParserCache
 from ticketing.graphql.session_check import SessionPerOperation
 from ticketing.graphql.sql_count import SqlStatementCount, install_counter
+from ticketing.graphql.suggestions import ErrorCodesWithoutSuggestions
 from ticketing.graphql.tickets.mutations import TicketMutation
 from ticketing.graphql.tickets.queries import TicketQuery
 from ticketing.graphql.tickets.subscriptions import TicketSubscription
@@ -39,13 +41,21 @@ Subscription = merge_types(
 )
 
 
-def build_schema(*, count_sql_statements: bool = False) -> strawberry.Schema:
+def build_schema(
+    *,
+    count_sql_statements: bool = False,
+    limits: OperationLimits | None = None,
+    introspection: bool = True,
+) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        ErrorCodes,
+        # Without introspection, error messages stop suggesting names as well.
+        ErrorCodes if introspection else ErrorCodesWithoutSuggestions,
         SessionPerOperation,
         lambda: InBandParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        *limit_extensions(limits or OperationLimits()),  # validation (cached) included
     ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
     if count_sql_statements:
         install_counter()
         extensions.append(SqlStatementCount)

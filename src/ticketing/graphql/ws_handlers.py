@@ -8,17 +8,24 @@
   protocols, so that a client can tell "your token is bad" (refresh and
   retry) from "the server broke"; and an idle socket is closed with 4408, as
   graphql-transport-ws does.
+- Both: `on_ws_connect` refuses a connection by raising ConnectionRefused,
+  whose close code is ours to pick (4403 bad token, 4429 too many sockets for
+  the user); strawberry's ConnectionRejectionError always closes with 4403 (or
+  1011 on the legacy protocol). A socket gives its user's slot back when it ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING, cast
 
 from graphql import GraphQLFormattedError
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage as TransportInitMessage,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ErrorMessage as TransportErrorMessage,
@@ -33,19 +40,49 @@ from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage as 
 
 from ticketing.graphql.context import Context
 
+if TYPE_CHECKING:
+    from ticketing.graphql.view import GraphQLView
+
 FORBIDDEN_CLOSE_CODE = 4403
 INIT_TIMEOUT_CLOSE_CODE = 4408
+TOO_MANY_CLOSE_CODE = 4429
 LIMIT_ERROR: GraphQLFormattedError = {
     "message": "Too many operations on this connection.",
     "extensions": {"code": "RATE_LIMITED"},
 }
 
 
+class ConnectionRefused(Exception):
+    """Raised by `on_ws_connect`: close the socket with `code` (after `payload`, on graphql-ws)."""
+
+    def __init__(self, code: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.payload: dict[str, object] = {"message": message}
+
+
 def _over_limit(running: int, limit: int | None) -> bool:
     return limit is not None and running >= limit
 
 
+async def _give_back_slot(view: object, context: Context) -> None:
+    await cast("GraphQLView", view).connections.leave(context)
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def handle(self) -> None:
+        try:
+            await super().handle()
+        finally:
+            await _give_back_slot(self.view, self.context)
+
+    async def handle_connection_init(self, message: TransportInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except ConnectionRefused as refused:
+            await self.websocket.close(code=refused.code, reason=refused.reason)
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if (
             self.connection_acknowledged
@@ -73,6 +110,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await timer
+            await _give_back_slot(self.view, self.context)
 
     async def _close_unless_initialised(self) -> None:
         await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
@@ -97,13 +135,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         self._init_received = True
-        payload = message.get("payload")
-        if isinstance(payload, dict):
-            self.context.connection_params = payload
-            try:
-                await self.view.on_ws_connect(self.context)
-            except ConnectionRejectionError as error:
-                await self.send_message({"type": "connection_error", "payload": error.payload})
-                await self.websocket.close(code=FORBIDDEN_CLOSE_CODE, reason="Forbidden")
-                return
-        await super().handle_connection_init(message)
+        try:
+            await super().handle_connection_init(message)
+        except ConnectionRefused as refused:
+            await self.send_message({"type": "connection_error", "payload": refused.payload})
+            await self.websocket.close(code=refused.code, reason=refused.reason)

@@ -1,0 +1,98 @@
+"""Limits on what one operation may ask for: tokens, depth, aliases and cost.
+
+- Tokens: graphql-core's parser stops past `max_tokens` (strawberry's MaxTokensLimiter).
+- Depth and aliases: measured from the document alone, before validation, so an
+  oversized document is refused before the (costlier) validation rules run.
+- Cost: after validation, with the operation's variables (see `cost.py`), which a
+  graphql-core validation rule never sees; so this runs in the validation step
+  of a schema extension, where strawberry's execution context has them.
+
+A refusal is a GraphQL error without a path, so ErrorCodes gives it
+BAD_USER_INPUT, and nothing of the operation runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from graphql.error import GraphQLError
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension, ValidationCache
+from strawberry.types import ExecutionContext
+
+from ticketing.graphql.cost import operation_cost
+from ticketing.graphql.document_shape import measure
+
+VALIDATION_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True, slots=True)
+class OperationLimits:
+    max_depth: int = 12
+    max_tokens: int = 2000
+    max_aliases: int = 30
+    max_cost: int = 10_000
+
+
+def limit_extensions(limits: OperationLimits) -> list[Callable[[], SchemaExtension]]:
+    """The extensions that enforce `limits`; they replace strawberry's ValidationCache."""
+    return [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: LimitedValidation(limits),
+    ]
+
+
+class LimitedValidation(ValidationCache):
+    """Validation (cached, as ValidationCache) between the shape and the cost checks."""
+
+    def __init__(self, limits: OperationLimits) -> None:
+        super().__init__(maxsize=VALIDATION_CACHE_SIZE)
+        self._limits = limits
+
+    def on_validate(self) -> Iterator[None]:
+        # Setting the errors here stands for strawberry's own validation step.
+        self.execution_context.pre_execution_errors = self._errors(self.execution_context)
+        yield
+
+    def _errors(self, context: ExecutionContext) -> list[GraphQLError]:
+        document = context.graphql_document
+        assert document is not None  # parsed before validation
+        limits = self._limits
+        try:
+            shape = measure(document)
+        except RecursionError:
+            return [GraphQLError("The operation is nested too deeply.")]
+        if shape.depth > limits.max_depth:
+            return [
+                GraphQLError(
+                    f"The operation is nested {shape.depth} fields deep; "
+                    f"at most {limits.max_depth} are allowed."
+                )
+            ]
+        if shape.aliases > limits.max_aliases:
+            return [
+                GraphQLError(
+                    f"The operation uses {shape.aliases} aliases; "
+                    f"at most {limits.max_aliases} are allowed."
+                )
+            ]
+        errors: list[GraphQLError] = self.cached_validate_document(
+            context.schema._schema, document, context.validation_rules
+        )
+        if errors:
+            return errors
+        try:
+            cost = operation_cost(
+                context.schema._schema, document, context.operation_name, context.variables
+            )
+        except RecursionError:
+            cost = limits.max_cost + 1
+        if cost > limits.max_cost:
+            return [
+                GraphQLError(
+                    f"The operation could cost {cost}; at most {limits.max_cost} is allowed. "
+                    "Each field costs 1 and a list costs its `first` times what it selects "
+                    "(nested lists multiply): ask for fewer items or fewer nested lists."
+                )
+            ]
+        return []

@@ -1,0 +1,312 @@
+"""The WebSocket limits as units: the message rate, the slots per user (in-process and
+Redis), the protocol that drops a peer taking no data, and the settings behind them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+
+from tests.support.services import REDIS_URL, redis_prefix, require
+from ticketing.graphql.ws_limits import MessageRate
+from ticketing.realtime.connections import (
+    ConnectionCounter,
+    MemoryConnectionCounter,
+    RedisConnectionCounter,
+)
+from ticketing.settings import Settings, SettingsError
+from ticketing.ws_protocol import WebSocketProtocol
+
+# The message rate
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_rate_allows_a_burst_then_refuses() -> None:
+    rate = MessageRate(per_second=10, burst=5, clock=FakeClock())
+
+    allowed = [rate.allow() for _ in range(6)]
+
+    assert allowed == [True] * 5 + [False]
+
+
+def test_the_rate_refills_over_time_up_to_the_burst() -> None:
+    clock = FakeClock()
+    rate = MessageRate(per_second=10, burst=5, clock=clock)
+    for _ in range(5):
+        rate.allow()
+    # when: 0.25 s pass (2.5 messages' worth); then two more, not three
+    clock.now += 0.25
+    assert [rate.allow() for _ in range(3)] == [True, True, False]
+    # when: an hour passes; then no more than the burst at once
+    clock.now += 3600
+    assert sum(rate.allow() for _ in range(10)) == 5
+
+
+def test_a_steady_rate_below_the_limit_is_never_refused() -> None:
+    clock = FakeClock()
+    rate = MessageRate(per_second=20, burst=1, clock=clock)
+
+    allowed = []
+    for _ in range(1000):
+        clock.now += 1 / 19
+        allowed.append(rate.allow())
+
+    assert all(allowed)
+
+
+# Slots per user, in-process and in Redis
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[Redis]:
+    require("Redis", REDIS_URL, 6379)
+    client = Redis.from_url(REDIS_URL, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def prefix(redis_client: Redis) -> AsyncIterator[str]:
+    key_prefix = redis_prefix("ws-slots-" + uuid.uuid4().hex[:12])
+    yield key_prefix
+    keys = [key async for key in redis_client.scan_iter(match=key_prefix + "*")]
+    if keys:
+        await redis_client.delete(*keys)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def counter(request: pytest.FixtureRequest) -> ConnectionCounter:
+    if request.param == "memory":
+        return MemoryConnectionCounter()
+    return RedisConnectionCounter(
+        request.getfixturevalue("redis_client"), request.getfixturevalue("prefix")
+    )
+
+
+async def test_slots_are_counted_per_user_up_to_the_limit(counter: ConnectionCounter) -> None:
+    slots = [await counter.claim(1, limit=3) for _ in range(3)]
+
+    assert None not in slots
+    assert await counter.claim(1, limit=3) is None
+    assert await counter.claim(2, limit=3) is not None  # another user
+
+
+async def test_a_released_slot_can_be_claimed_again(counter: ConnectionCounter) -> None:
+    slots = [await counter.claim(1, limit=2) for _ in range(2)]
+    assert slots[0] is not None
+
+    await counter.release(slots[0])
+    await counter.release(slots[0])  # twice: harmless
+
+    assert await counter.claim(1, limit=2) is not None
+    assert await counter.claim(1, limit=2) is None
+
+
+async def test_concurrent_claims_never_overshoot_the_limit(counter: ConnectionCounter) -> None:
+    claimed = await asyncio.gather(*(counter.claim(7, limit=5) for _ in range(50)))
+
+    assert sum(slot is not None for slot in claimed) == 5
+
+
+async def test_two_processes_share_the_redis_count(redis_client: Redis, prefix: str) -> None:
+    first = RedisConnectionCounter(redis_client, prefix)
+    second = RedisConnectionCounter(redis_client, prefix)
+    slot = await first.claim(1, limit=2)
+    assert await second.claim(1, limit=2) is not None
+    assert slot is not None
+
+    assert await second.claim(1, limit=2) is None
+    await first.release(slot)
+    assert await second.claim(1, limit=2) is not None
+
+
+async def test_slots_of_a_process_that_died_lapse(redis_client: Redis, prefix: str) -> None:
+    dead = RedisConnectionCounter(redis_client, prefix, ttl_seconds=1)
+    assert await dead.claim(1, limit=1) is not None
+    if dead._renewer is not None:
+        dead._renewer.cancel()  # the process is gone: nothing renews its slot
+
+    await asyncio.sleep(2.1)
+
+    alive = RedisConnectionCounter(redis_client, prefix, ttl_seconds=1)
+    assert await alive.claim(1, limit=1) is not None
+
+
+async def test_a_live_process_renews_its_slots_and_stops_when_it_holds_none(
+    redis_client: Redis, prefix: str
+) -> None:
+    live = RedisConnectionCounter(redis_client, prefix, ttl_seconds=1)
+    slot = await live.claim(1, limit=1)
+    assert slot is not None
+
+    await asyncio.sleep(2.5)  # more than twice the slots' lifetime
+
+    other = RedisConnectionCounter(redis_client, prefix, ttl_seconds=1)
+    assert await other.claim(1, limit=1) is None
+    renewer = live._renewer
+    await live.release(slot)
+    await asyncio.sleep(0)
+    assert renewer is not None
+    assert renewer.cancelled() or renewer.done()
+
+
+# The protocol: a peer that takes no data is dropped
+
+
+class FakeTransport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.aborted = False
+        self.closing = False
+        self.protocol: WebSocketProtocol | None = None
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return ("127.0.0.1", 50000) if name in ("peername", "sockname") else default
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += data
+
+    def get_write_buffer_size(self) -> int:
+        return len(self.written)
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def abort(self) -> None:
+        self.aborted = self.closing = True
+        assert self.protocol is not None
+        asyncio.get_running_loop().call_soon(self.protocol.connection_lost, None)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+HANDSHAKE = (
+    b"GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+    b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    b"Sec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+class App:
+    """Accepts, waits for `go`, then sends three messages; `outcome` is how that ended."""
+
+    def __init__(self) -> None:
+        self.go = asyncio.Event()
+        self.sent: list[str] = []
+        self.outcome: asyncio.Future[BaseException | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        await self.go.wait()
+        try:
+            for number in range(3):
+                await send({"type": "websocket.send", "text": str(number)})
+                self.sent.append(str(number))
+        except BaseException as error:
+            self.outcome.set_result(error)
+            raise
+        self.outcome.set_result(None)
+
+
+async def _connected(app: App, deadline: float) -> tuple[WebSocketProtocol, FakeTransport]:
+    config = Config(app=app, ws_ping_timeout=deadline, ws_ping_interval=None, lifespan="off")
+    config.load()
+    protocol = WebSocketProtocol(config=config, server_state=ServerState(), app_state={})
+    transport = FakeTransport()
+    transport.protocol = protocol
+    protocol.connection_made(transport)
+    protocol.data_received(HANDSHAKE)
+    await asyncio.sleep(0.05)  # the app accepts
+    assert protocol.handshake_complete
+    return protocol, transport
+
+
+async def test_a_peer_that_takes_no_data_is_reset_after_the_timeout() -> None:
+    app = App()
+    protocol, transport = await _connected(app, deadline=0.3)
+    protocol.pause_writing()  # the transport's buffer is full: the peer reads nothing
+    app.go.set()
+
+    error = await asyncio.wait_for(app.outcome, 5)
+
+    assert transport.aborted
+    assert app.sent == []
+    assert isinstance(error, OSError)  # ClientDisconnected: the app learns the peer is gone
+
+
+async def test_a_peer_that_drains_in_time_is_kept() -> None:
+    app = App()
+    protocol, transport = await _connected(app, deadline=0.5)
+    protocol.pause_writing()
+    app.go.set()
+    await asyncio.sleep(0.2)
+    protocol.resume_writing()  # the peer read in time
+
+    assert await asyncio.wait_for(app.outcome, 5) is None
+    assert app.sent == ["0", "1", "2"]
+    assert not transport.aborted
+
+
+# The settings
+
+
+def test_the_websocket_settings_default_to_safe_values() -> None:
+    settings = Settings.from_env({"CORS_ORIGINS": "https://App.example.com:443/"})
+
+    assert settings.ws_allowed_origins == ("https://app.example.com",)
+    assert settings.ws_max_message_bytes == 128 * 1024
+    assert settings.ws_max_connections_per_user == 20
+    assert (settings.ws_messages_per_second, settings.ws_message_burst) == (20, 100)
+    assert settings.ws_send_timeout_seconds == 20
+
+
+def test_ws_allowed_origins_replaces_the_cors_origins() -> None:
+    settings = Settings.from_env(
+        {"CORS_ORIGINS": "https://app.example.com", "WS_ALLOWED_ORIGINS": "http://a.test:8080"}
+    )
+
+    assert settings.ws_allowed_origins == ("http://a.test:8080",)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"WS_ALLOWED_ORIGINS": "*"}, "WS_ALLOWED_ORIGINS"),
+        ({"WS_ALLOWED_ORIGINS": "https://a.example/app"}, "WS_ALLOWED_ORIGINS"),
+        ({"WS_ALLOWED_ORIGINS": "null"}, "WS_ALLOWED_ORIGINS"),
+        ({"CORS_ORIGINS": "app.example.com"}, "CORS_ORIGINS"),
+        ({"WS_MAX_MESSAGE_BYTES": "100"}, "WS_MAX_MESSAGE_BYTES"),
+        ({"WS_MAX_CONNECTIONS_PER_USER": "0"}, "WS_MAX_CONNECTIONS_PER_USER"),
+        ({"WS_MESSAGES_PER_SECOND": "fast"}, "WS_MESSAGES_PER_SECOND"),
+        ({"WS_MESSAGE_BURST": "0"}, "WS_MESSAGE_BURST"),
+        ({"WS_SEND_TIMEOUT_SECONDS": "0"}, "WS_SEND_TIMEOUT_SECONDS"),
+    ],
+)
+def test_bad_websocket_settings_stop_the_start(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env(env)
