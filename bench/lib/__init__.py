@@ -1,0 +1,1 @@
+"""Shared harness of the benchmarks in bench/: deployments, client processes, reports."""
