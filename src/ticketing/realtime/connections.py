@@ -62,8 +62,10 @@ class MemoryConnectionCounter:
 
 
 # KEYS[1]: the user's slots. ARGV: limit, ttl, token. 1 if claimed, 0 if full.
+# Redis's clock to the microsecond: whole seconds would cut a slot's life by up to one.
 _CLAIM = """
-local now = tonumber(redis.call('TIME')[1])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
   return 0
@@ -75,7 +77,8 @@ return 1
 
 # KEYS[1]: the user's slots. ARGV: ttl, tokens... (only slots still there are renewed).
 _RENEW = """
-local lapses = tonumber(redis.call('TIME')[1]) + tonumber(ARGV[1])
+local time = redis.call('TIME')
+local lapses = tonumber(time[1]) + tonumber(time[2]) / 1000000 + tonumber(ARGV[1])
 for i = 2, #ARGV do
   redis.call('ZADD', KEYS[1], 'XX', lapses, ARGV[i])
 end
