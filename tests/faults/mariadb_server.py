@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import signal
 import socket
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tests.support.private_process import PrivateProcess
 from tests.support.server import free_port
 
 INSTALL_TIMEOUT_SECONDS = 60.0
-START_TIMEOUT_SECONDS = 30.0
-STOP_TIMEOUT_SECONDS = 30.0
-POLL_SECONDS = 0.05
 CHARSET = "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 # Small enough to start in a second or two on a 2-core machine next to other tests.
 SERVER_OPTIONS = (
@@ -47,28 +43,29 @@ def available() -> str | None:
     return f"not installed: {', '.join(missing)}" if missing else None
 
 
-class MariaDBServer:
-    """One `mariadbd` process on `directory`/data, listening on 127.0.0.1:`port` only."""
+class MariaDBServer(PrivateProcess):
+    """One `mariadbd` process on `directory`/data, listening on 127.0.0.1:`port` only.
+
+    `kill()` is a crash: InnoDB recovers what was committed when it starts again.
+    """
+
+    name = "mariadbd"
+    start_timeout_seconds = 30.0
+    stop_timeout_seconds = 30.0
 
     def __init__(self, directory: Path) -> None:
         mariadbd, install = _executable("mariadbd"), _executable("mariadb-install-db")
         if mariadbd is None or install is None:
             raise RuntimeError(f"private MariaDB: {available()}")
+        super().__init__(directory, directory / "mariadb.log")
         self.mariadbd = mariadbd
         self.install_db = install
-        self.directory = directory
         self.datadir = directory / "data"
         self.socket_path = directory / "mariadb.sock"
-        self.log_path = directory / "mariadb.log"
         self.port = free_port()
-        self._process: subprocess.Popen[bytes] | None = None
 
     def url(self, database: str) -> str:
         return f"mysql://root:@127.0.0.1:{self.port}/{database}"
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
 
     def install(self) -> MariaDBServer:
         """A fresh data directory; root may log in from 127.0.0.1 without a password."""
@@ -91,58 +88,26 @@ class MariaDBServer:
             )
         return self
 
+    def command(self) -> list[str]:
+        return [
+            self.mariadbd,
+            "--no-defaults",
+            f"--datadir={self.datadir}",
+            f"--port={self.port}",
+            f"--socket={self.socket_path}",
+            f"--pid-file={self.directory / 'mariadb.pid'}",
+            "--bind-address=127.0.0.1",
+            "--skip-networking=0",
+            "--user=root",
+            *SERVER_OPTIONS,
+        ]
+
     def start(self) -> MariaDBServer:
         """Start (again) on the same port and data; return once it answers a handshake."""
-        if self.running:
-            raise RuntimeError("mariadbd is already running")
         if not self.datadir.exists():
             self.install()
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                [
-                    self.mariadbd,
-                    "--no-defaults",
-                    f"--datadir={self.datadir}",
-                    f"--port={self.port}",
-                    f"--socket={self.socket_path}",
-                    f"--pid-file={self.directory / 'mariadb.pid'}",
-                    "--bind-address=127.0.0.1",
-                    "--skip-networking=0",
-                    "--user=root",
-                    *SERVER_OPTIONS,
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                self._process = None
-                raise RuntimeError(f"mariadbd exited at start:\n{self.log()[-3000:]}")
-            if self.answers():
-                return self
-            time.sleep(POLL_SECONDS)
-        self.stop()
-        raise RuntimeError(f"mariadbd not answering after {START_TIMEOUT_SECONDS}s:\n{self.log()}")
-
-    def stop(self) -> None:
-        """SIGTERM (a clean shutdown: every client connection is closed) and wait for the exit."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def kill(self) -> None:
-        """SIGKILL: a crash. InnoDB recovers what was committed when it starts again."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait()
+        self._launch()
+        return self
 
     def answers(self) -> bool:
         """True once the server sends its handshake (protocol version 10) on the TCP port."""
@@ -169,6 +134,3 @@ class MariaDBServer:
                 await cursor.execute(sql)
         finally:
             connection.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
