@@ -1,7 +1,9 @@
 """Results: a JSON file per run in bench/results/, a row per result in docs/performance.md.
 
-The table in docs/performance.md sits between two marker comments; a row is
-replaced when a new result has the same benchmark and S, else appended.
+Each table in docs/performance.md sits between two marker comments
+(`<!-- results:start -->` for fan-out, `<!-- results:NAME:start -->` for the
+others); a row is replaced when a new result has the same key (benchmark and
+S by default), else appended.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from typing import Any
 REPOSITORY = Path(__file__).resolve().parents[2]
 RESULTS = REPOSITORY / "bench" / "results"
 PERFORMANCE = REPOSITORY / "docs" / "performance.md"
-TABLE_START = "<!-- results:start -->"
-TABLE_END = "<!-- results:end -->"
 COLUMNS = (
     "benchmark",
     "S",
@@ -48,24 +48,42 @@ def _cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
-def upsert_rows(rows: list[dict[str, str]]) -> None:
-    """Replace the rows with the same (benchmark, S), append the others."""
+def _markers(table: str) -> tuple[str, str]:
+    name = "results" if table == "" else f"results:{table}"
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
+def upsert_rows(
+    rows: list[dict[str, str]],
+    *,
+    table: str = "",
+    columns: tuple[str, ...] = COLUMNS,
+    key: tuple[str, ...] = ("benchmark", "S"),
+) -> None:
+    """Replace the rows of `table` with the same key, append the others.
+
+    `table` names the marker pair (`""` is the fan-out table); a table whose
+    markers are missing is added at the end of the file.
+    """
+    start, end = _markers(table)
     text = PERFORMANCE.read_text()
-    head, rest = text.split(TABLE_START, 1)
-    table, tail = rest.split(TABLE_END, 1)
-    lines = [line for line in table.strip().splitlines() if line.startswith("|")]
-    existing = [dict(zip(COLUMNS, _cells(line), strict=False)) for line in lines[2:]]
+    if start not in text:
+        text = f"{text.rstrip()}\n\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    body, tail = rest.split(end, 1)
+    lines = [line for line in body.strip().splitlines() if line.startswith("|")]
+    existing = [dict(zip(columns, _cells(line), strict=False)) for line in lines[2:]]
     for row in rows:
-        key = (row["benchmark"], row["S"])
+        wanted = tuple(row.get(column) for column in key)
         for index, old in enumerate(existing):
-            if (old.get("benchmark"), old.get("S")) == key:
+            if tuple(old.get(column) for column in key) == wanted:
                 existing[index] = row
                 break
         else:
             existing.append(row)
     rendered = [
-        "| " + " | ".join(COLUMNS) + " |",
-        "|" + "|".join(" --- " for _ in COLUMNS) + "|",
-        *("| " + " | ".join(row.get(c, "") for c in COLUMNS) + " |" for row in existing),
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join(" --- " for _ in columns) + "|",
+        *("| " + " | ".join(row.get(c, "") for c in columns) + " |" for row in existing),
     ]
-    PERFORMANCE.write_text(f"{head}{TABLE_START}\n" + "\n".join(rendered) + f"\n{TABLE_END}{tail}")
+    PERFORMANCE.write_text(f"{head}{start}\n" + "\n".join(rendered) + f"\n{end}{tail}")
