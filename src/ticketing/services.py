@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
@@ -24,6 +24,7 @@ from ticketing.auth.tokens import TokenCodec
 from ticketing.realtime.broker import Broker
 from ticketing.realtime.memory import MemoryBroker
 from ticketing.realtime.redis import RedisBroker
+from ticketing.realtime.shared_reads import SharedReads
 from ticketing.settings import Settings
 
 REDIS_POOL_SIZE = 100
@@ -36,6 +37,8 @@ class Services:
     auth: AuthService
     broker: Broker
     redis: Redis | None
+    # Reads that the subscribers of one event share (chat replays after a gap).
+    reads: SharedReads = field(default_factory=SharedReads)
 
 
 def connect_redis(url: str) -> Redis:

@@ -63,6 +63,11 @@ class Context:
         self._principal = await self.services.auth.authenticate(token)
         return self._principal
 
+    @property
+    def known_viewer(self) -> User | None:
+        """The signed-in user if this operation already checked the session, else None."""
+        return None if self._principal is None else self._principal.user
+
     def forget_principal(self) -> None:
         self._principal = None
 

@@ -20,6 +20,7 @@ from ticketing.graphql.messages.mutations import MessageMutation
 from ticketing.graphql.messages.subscriptions import MessageSubscription
 from ticketing.graphql.parser_cache import InBandParserCache
 from ticketing.graphql.session_check import SessionPerOperation
+from ticketing.graphql.shared_execution import SharedEventExecutor
 from ticketing.graphql.sql_count import SqlStatementCount, install_counter
 from ticketing.graphql.suggestions import ErrorCodesWithoutSuggestions
 from ticketing.graphql.tickets.mutations import TicketMutation
@@ -60,7 +61,12 @@ def build_schema(
         install_counter()
         extensions.append(SqlStatementCount)
     return TicketingSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        # A live event is executed once per audience, not per subscriber.
+        execution_context_class=SharedEventExecutor,
     )
 
 

@@ -15,6 +15,7 @@ from ticketing.errors import Unauthenticated
 from ticketing.graphql.context import Context
 from ticketing.graphql.http_transport import GraphQLOverHTTP
 from ticketing.graphql.loaders import Loaders
+from ticketing.graphql.shared_execution import encode_frame
 from ticketing.graphql.ws_connections import ConnectionCap
 from ticketing.graphql.ws_handlers import (
     FORBIDDEN_CLOSE_CODE,
@@ -33,6 +34,11 @@ class GraphQLView(GraphQLOverHTTP):
     graphql_ws_handler_class = LegacyWSHandler
     websocket_adapter_class = RateLimitedWebSocketAdapter
     connections: ConnectionCap
+
+    def encode_json(self, data: object) -> str | bytes:
+        # A live event's result shared by many subscribers is serialized once;
+        # each socket's frame only wraps it with its own operation id.
+        return encode_frame(data) or super().encode_json(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -8,22 +8,47 @@ however many listeners share it.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar, cast
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """One published message, handed as this very object to every local listener.
+
+    `received_at` (monotonic) is when this process got it. `shared` lets its
+    listeners make what they all need of it (the decoded event, the GraphQL
+    object they yield) once instead of once each.
+    """
+
     channel: str
     data: str
+    received_at: float = field(default_factory=time.monotonic, compare=False)
+    _made: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def shared(self, kind: str, make: Callable[[], T]) -> T:
+        """`make()` the first time a listener asks for `kind`; the same object afterwards."""
+        if kind not in self._made:
+            self._made[kind] = make()
+        return cast("T", self._made[kind])
 
 
+@dataclass(frozen=True, slots=True)
 class Gap:
-    """Events may have been lost (upstream reconnected, or this listener fell behind)."""
+    """Events may have been lost (upstream reconnected, or this listener fell behind).
+
+    Whatever was lost was committed before `at` (monotonic): a database read
+    started after it sees all of it.
+    """
+
+    at: float = field(default_factory=time.monotonic, compare=False)
 
 
-GAP = Gap()
 Delivery = Message | Gap
 ChannelHook = Callable[[str], Awaitable[None]]
 
@@ -43,7 +68,7 @@ class Listener:
             # queued is dropped and it is told so (chat replays from the database).
             while not self._queue.empty():
                 self._queue.get_nowait()
-            self._queue.put_nowait(GAP)
+            self._queue.put_nowait(Gap())
 
     async def next(self) -> Delivery:
         task = asyncio.current_task()
@@ -119,5 +144,6 @@ class Hub:
             listener.deliver(message)
 
     def signal_gap(self) -> None:
+        gap = Gap()
         for listener in {lst for group in self._listeners.values() for lst in group}:
-            listener.deliver(GAP)
+            listener.deliver(gap)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from functools import partial
 
 import strawberry
 
@@ -8,6 +9,7 @@ from ticketing.activity.models import LogLevel
 from ticketing.graphql.activity.types import LogEntry
 from ticketing.graphql.context import Info
 from ticketing.graphql.live import listening
+from ticketing.graphql.shared_execution import shared_root
 from ticketing.realtime import channels, events
 from ticketing.realtime.hub import Message
 from ticketing.users.permissions import require_admin
@@ -25,6 +27,6 @@ class ActivitySubscription:
         async with listening(info.context, principal, channels.LOGS) as deliveries:
             async for delivery in deliveries:
                 if isinstance(delivery, Message):
-                    event = events.decode_log(delivery.data)
+                    event = delivery.shared("log", partial(events.decode_log, delivery.data))
                     if event.entry.level >= threshold:
-                        yield LogEntry.from_event(event)
+                        yield shared_root(delivery, "LogEntry", partial(LogEntry.from_event, event))

@@ -34,6 +34,13 @@ class Message:
         return message
 
     @classmethod
+    def with_author(cls, message: MessageModel) -> Message:
+        """From a message read with `select_related("author")`."""
+        graph = cls.from_model(message)
+        graph._author = message.author
+        return graph
+
+    @classmethod
     def from_model(cls, message: MessageModel) -> Message:
         return cls(
             id=strawberry.ID(str(message.id)),

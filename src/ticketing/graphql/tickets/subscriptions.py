@@ -1,16 +1,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from functools import partial
 
 import strawberry
 
 from ticketing.graphql.context import Info
 from ticketing.graphql.live import listening
+from ticketing.graphql.shared_execution import shared_root
 from ticketing.graphql.tickets.types import Ticket, TicketStatusChange
 from ticketing.realtime import channels, events
 from ticketing.realtime.hub import Message
 from ticketing.tickets import service as tickets
 from ticketing.users.permissions import require_admin
+
+
+def _ticket_of(data: str) -> Ticket:
+    return Ticket.from_event(events.decode_ticket(data))
 
 
 @strawberry.type
@@ -22,7 +28,7 @@ class TicketSubscription:
         async with listening(info.context, principal, channels.TICKETS_CREATED) as deliveries:
             async for delivery in deliveries:
                 if isinstance(delivery, Message):
-                    yield Ticket.from_event(events.decode_ticket(delivery.data))
+                    yield shared_root(delivery, "Ticket", partial(_ticket_of, delivery.data))
 
     @strawberry.subscription(
         description="An admin hears of every change (or one ticket's); a user of their own."
@@ -43,7 +49,13 @@ class TicketSubscription:
             async for delivery in deliveries:
                 if not isinstance(delivery, Message):
                     continue
-                event = events.decode_status_change(delivery.data)
+                event = delivery.shared(
+                    "status change", partial(events.decode_status_change, delivery.data)
+                )
                 # Checked again for every event: a user never sees another's ticket.
                 if viewer.is_admin or event.ticket.ticket.owner_id == viewer.id:
-                    yield TicketStatusChange.from_event(event)
+                    yield shared_root(
+                        delivery,
+                        "TicketStatusChange",
+                        partial(TicketStatusChange.from_event, event),
+                    )

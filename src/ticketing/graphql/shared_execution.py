@@ -1,0 +1,165 @@
+"""A live event is executed once per audience, and serialized once, not once per subscriber.
+
+Every subscriber of a channel in this process is handed the same `hub.Message`
+for an event, and makes the object it yields from it through `shared_root`:
+all of them yield the very same object. graphql-core then runs the
+subscription's selection set on that root once per subscriber; the executor
+below runs it once for each (operation document, variables, audience) and
+hands every subscriber with that key the same result, whose data serializes
+itself once (`EncodedOnce`, which the view's `encode_json` splices into each
+socket's frame).
+
+The audience is everything a result may depend on besides the document, the
+variables and the root: field visibility depends on whether the viewer is an
+admin and, for a user, on who they are (`User.email`). Subscribers with the
+same key would compute byte-identical results, so sharing changes nothing they
+see. A result with errors is never shared: each subscriber then executes for
+itself, exactly as without this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import weakref
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+from graphql import ExecutionResult, OperationType
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from ticketing.graphql.context import Context
+from ticketing.realtime.hub import Message
+
+T = TypeVar("T")
+SharedResults = dict[Hashable, "tuple[object, asyncio.Future[ExecutionResult]]"]
+
+# Results per shared root, keyed by id(root) for as long as the root lives
+# (GraphQL object types are dataclasses: unhashable, but weakly referable).
+_RESULTS: dict[int, SharedResults] = {}
+
+
+def shared_root(delivery: Message, kind: str, make: Callable[[], T]) -> T:
+    """The object every subscriber of `delivery` yields for `kind`, made once."""
+
+    def make_shared() -> T:
+        return share(make())
+
+    return delivery.shared(kind, make_shared)
+
+
+def share(root: T) -> T:
+    """Mark `root` as yielded to several subscribers: its execution is shared."""
+    key = id(root)
+    if key not in _RESULTS:
+        _RESULTS[key] = {}
+        weakref.finalize(root, _RESULTS.pop, key, None)
+    return root
+
+
+class _Counts:
+    executed = 0  # selection sets run on a shared root
+    reused = 0  # results handed to a further subscriber instead
+
+
+def stats() -> dict[str, int]:
+    """For /diagnostics: how much execution was shared, and roots still held."""
+    return {"executed": _Counts.executed, "reused": _Counts.reused, "roots": len(_RESULTS)}
+
+
+class EncodedOnce(dict[str, Any]):
+    """A result's data, shared by many subscribers: its JSON is made on first use."""
+
+    __slots__ = ("_encoded",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data)
+        self._encoded: str | None = None
+
+    @property
+    def encoded(self) -> str:
+        if self._encoded is None:
+            self._encoded = json.dumps(self, separators=(",", ":"))
+        return self._encoded
+
+
+def encode_frame(message: object) -> str | None:
+    """The frame for a subscription result whose data is shared, else None.
+
+    `{"id": …, "type": "next"|"data", "payload": {"data": …}}` with the
+    payload's JSON spliced in as it is, not serialized again.
+    """
+    if not isinstance(message, dict):
+        return None
+    payload = message.get("payload")
+    if not isinstance(payload, dict) or len(payload) != 1:
+        return None
+    data = payload.get("data")
+    if not isinstance(data, EncodedOnce):
+        return None
+    head = json.dumps({k: v for k, v in message.items() if k != "payload"}, separators=(",", ":"))
+    return f'{head[:-1]},"payload":{{"data":{data.encoded}}}}}'
+
+
+def _audience(context: object) -> Hashable | None:
+    if not isinstance(context, Context):
+        return None
+    user = context.known_viewer
+    if user is None:
+        return None  # not known without an await: execute for this subscriber alone
+    return "admin" if user.is_admin else ("user", user.id)
+
+
+def _variables_key(variables: dict[str, Any]) -> str:
+    return json.dumps(variables, sort_keys=True, default=repr, separators=(",", ":"))
+
+
+def _retrieve(future: asyncio.Future[ExecutionResult]) -> None:
+    # Every waiter may have gone (sockets closed): the outcome is read here so
+    # that asyncio does not log it as never retrieved.
+    if not future.cancelled():
+        future.exception()
+
+
+class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's graphql-core executor, executing an event's shared root once per key."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        results = _RESULTS.get(id(self.root_value))
+        audience = _audience(self.context_value)
+        if (
+            results is None
+            or audience is None
+            or self.operation.operation is not OperationType.SUBSCRIPTION
+        ):
+            return super().execute_operation(serially)
+        # The operation node is kept with the entry: its id stays its own.
+        key = (id(self.operation), _variables_key(self.variable_values.coerced), audience)
+        entry = results.get(key)
+        if entry is None:
+            _Counts.executed += 1
+            future = asyncio.ensure_future(self._execute_for_all(serially))
+            future.add_done_callback(_retrieve)
+            results[key] = (self.operation, future)
+            return self._result_of(future, first=True, serially=serially)
+        _Counts.reused += 1
+        return self._result_of(entry[1], first=False, serially=serially)
+
+    async def _execute_for_all(self, serially: bool | None) -> ExecutionResult:
+        outcome = super().execute_operation(serially)
+        result: ExecutionResult = (
+            await outcome if isinstance(outcome, Awaitable) else outcome  # type: ignore[assignment]
+        )
+        if result.errors or result.data is None:
+            return result
+        return ExecutionResult(data=EncodedOnce(result.data), extensions=result.extensions)
+
+    async def _result_of(
+        self, future: asyncio.Future[ExecutionResult], *, first: bool, serially: bool | None
+    ) -> ExecutionResult:
+        # Shielded: a subscriber that goes away must not cancel the others' result.
+        result = await asyncio.shield(future)
+        if result.errors and not first:
+            own = super().execute_operation(serially)
+            return await own if isinstance(own, Awaitable) else own  # type: ignore[return-value]
+        return result

@@ -1,0 +1,62 @@
+"""Database reads that many subscribers of one event need: made once, handed to all.
+
+When a chat event is lost, every subscriber of the ticket in this process
+notices the same gap at once and needs the same read ("the ticket's messages
+after id N"); so do sockets reconnecting together with the same `after`. One
+read per key serves them all.
+
+A read may serve a waiter only if it started no earlier than the waiter's
+`not_before`: the moment after which whatever the waiter needs was committed
+(it started listening, or received the event that showed the gap). A read that
+started earlier might miss it; then a new read starts. A finished read stays
+usable for `keep_seconds` for late waiters of the same moment; a failed one is
+forgotten at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+T = TypeVar("T")
+KEEP_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    started: float
+    outcome: asyncio.Future[Any]
+
+
+class SharedReads:
+    def __init__(self, keep_seconds: float = KEEP_SECONDS) -> None:
+        self._keep_seconds = keep_seconds
+        self._reads: dict[Hashable, _Read] = {}
+        self.started = 0  # reads actually made (the rest were shared)
+
+    def __len__(self) -> int:
+        return len(self._reads)
+
+    async def get(self, key: Hashable, not_before: float, read: Callable[[], Awaitable[T]]) -> T:
+        current = self._reads.get(key)
+        if current is None or current.started < not_before:
+            current = _Read(time.monotonic(), asyncio.ensure_future(read()))
+            self.started += 1
+            self._reads[key] = current
+            current.outcome.add_done_callback(lambda _: self._finished(key, current))
+        # Shielded: a waiter that goes away must not cancel the read for the others.
+        return cast("T", await asyncio.shield(current.outcome))
+
+    def _finished(self, key: Hashable, read: _Read) -> None:
+        failed = read.outcome.cancelled() or read.outcome.exception() is not None
+        if failed:
+            self._forget(key, read)
+        else:
+            asyncio.get_running_loop().call_later(self._keep_seconds, self._forget, key, read)
+
+    def _forget(self, key: Hashable, read: _Read) -> None:
+        if self._reads.get(key) is read:
+            del self._reads[key]
