@@ -64,3 +64,52 @@ def create_ticket(url: str, token: str) -> str:
         }
     }
     return str(call(url, CREATE_TICKET, variables, token)["createTicket"]["id"])
+
+
+# Added for the mutation and query benchmarks (bench/mutations.py, bench/queries.py).
+ASSIGN_TICKET = """
+mutation Assign($input: AssignTicketInput!) { assignTicket(input: $input) { id } }
+"""
+CONFIGURATION = "query Configuration { configuration { maxOpenTicketsPerUser } }"
+ME = "query Me { me { id } }"
+# A support agent's ticket list: a page of tickets with owner, assignee and the
+# first messages of each with their authors, as a front end renders it.
+TICKET_PAGE = """
+query TicketPage($first: Int!, $messages: Int!) {
+  tickets(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      id title status priority category createdAt updatedAt
+      owner { id email displayName }
+      assignee { id displayName }
+      messages(first: $messages) {
+        pageInfo { hasNextPage }
+        edges { node { id body createdAt author { id displayName role } } }
+      }
+    } }
+  }
+}
+"""
+
+
+def call_with_extensions(
+    url: str, query: str, variables: dict[str, Any], token: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`data` and `extensions` of a response (e.g. the server's SQL statement count)."""
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(
+        url, json={"query": query, "variables": variables}, headers=headers, timeout=30
+    )
+    body = response.json()
+    if body.get("errors"):
+        raise GraphQLError(f"{query.split('(')[0].strip()}: {body['errors']}")
+    return body["data"], body.get("extensions") or {}
+
+
+def max_open_tickets_per_user(url: str) -> int:
+    return int(call(url, CONFIGURATION, {})["configuration"]["maxOpenTicketsPerUser"])
+
+
+def my_id(url: str, token: str) -> str:
+    return str(call(url, ME, {}, token)["me"]["id"])
