@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
@@ -162,6 +162,26 @@ async def test_a_live_process_renews_its_slots_and_stops_when_it_holds_none(
     await asyncio.sleep(0)
     assert renewer is not None
     assert renewer.cancelled() or renewer.done()
+
+
+async def test_sockets_closing_together_give_their_slots_back_in_one_round_trip(
+    redis_client: Redis, prefix: str
+) -> None:
+    # given a process whose Redis client has one connection and never waits for another
+    single = Redis(connection_pool=ConnectionPool.from_url(REDIS_URL, max_connections=1))
+    counter = RedisConnectionCounter(single, prefix)
+    slots = [await counter.claim(user, limit=100) for user in (1, 2, 3) for _ in range(100)]
+
+    # when: its 300 sockets close at once (one command each would need 300 connections)
+    await asyncio.gather(*(counter.release(slot) for slot in slots if slot is not None))
+
+    # then: every slot is given back
+    try:
+        for user in (1, 2, 3):
+            assert await redis_client.zcard(f"{prefix}ws_connections:{user}") == 0
+        assert counter._renewer is None
+    finally:
+        await single.aclose()
 
 
 # The protocol: a peer that takes no data is dropped

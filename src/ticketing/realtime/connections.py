@@ -96,6 +96,8 @@ class RedisConnectionCounter:
         self._renew = redis.register_script(_RENEW)
         self._held: dict[int, set[str]] = {}  # this process's slots, renewed while held
         self._renewer: asyncio.Task[None] | None = None
+        self._to_release: dict[int, set[str]] = {}
+        self._releasing: asyncio.Future[None] | None = None
 
     def _key(self, user_id: int) -> str:
         return f"{self._prefix}ws_connections:{user_id}"
@@ -117,7 +119,23 @@ class RedisConnectionCounter:
         if not self._held and self._renewer is not None:
             self._renewer.cancel()  # nothing left to renew; no task lingers
             self._renewer = None
-        await self._redis.zrem(self._key(slot.user_id), slot.token)
+        # Sockets closing together (a deploy, a network blip) give their slots
+        # back in one round trip, not one Redis command each: thousands at once
+        # emptied the connection pool and their slots lapsed instead.
+        self._to_release.setdefault(slot.user_id, set()).add(slot.token)
+        if self._releasing is None:
+            self._releasing = asyncio.ensure_future(self._release_pending())
+            self._releasing.add_done_callback(_retrieve)
+        await asyncio.shield(self._releasing)
+
+    async def _release_pending(self) -> None:
+        await asyncio.sleep(0)  # gather the releases of this moment
+        batch, self._to_release = self._to_release, {}
+        self._releasing = None  # releases from now on make the next batch
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for user_id, tokens in batch.items():
+                pipe.zrem(self._key(user_id), *tokens)
+            await pipe.execute()
 
     async def _renew_while_held(self) -> None:
         while self._held:
@@ -133,3 +151,10 @@ class RedisConnectionCounter:
                 # Slots lapse if Redis stays away longer than their lifetime: the
                 # cap then counts fewer sockets than are open until they reconnect.
                 logger.warning("Could not renew WebSocket slots in Redis", exc_info=True)
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    # Every socket waiting for the batch may have gone: read the outcome here
+    # so that asyncio does not report it as never retrieved.
+    if not future.cancelled():
+        future.exception()
