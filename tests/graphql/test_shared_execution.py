@@ -443,11 +443,6 @@ async def test_a_delivered_root_is_forgotten_once_its_subscribers_moved_on(
     assert roots() == baseline
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the registry keeps a failed shared result, whose error's traceback "
-    "frames reference the root, so the root and its registry entry live for ever",
-)
 async def test_a_root_whose_execution_failed_is_forgotten_too(
     subscriptions: Subscriptions,
 ) -> None:

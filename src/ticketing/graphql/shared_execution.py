@@ -23,6 +23,7 @@ import asyncio
 import json
 import weakref
 from collections.abc import Awaitable, Callable, Hashable
+from functools import partial
 from typing import Any, TypeVar
 
 from graphql import ExecutionResult, OperationType
@@ -114,11 +115,18 @@ def _variables_key(variables: dict[str, Any]) -> str:
     return json.dumps(variables, sort_keys=True, default=repr, separators=(",", ":"))
 
 
-def _retrieve(future: asyncio.Future[ExecutionResult]) -> None:
-    # Every waiter may have gone (sockets closed): the outcome is read here so
-    # that asyncio does not log it as never retrieved.
-    if not future.cancelled():
-        future.exception()
+def _forget_unless_shared(
+    results: SharedResults, key: Hashable, future: asyncio.Future[ExecutionResult]
+) -> None:
+    """Keep only a result that is shared; drop one that failed or has errors.
+
+    An error's traceback holds the resolvers' frames, which hold the root: kept
+    in the registry, it would keep the root (and so itself) alive for ever.
+    Reading the outcome here also keeps asyncio from logging it as never
+    retrieved when every waiter has gone.
+    """
+    if future.cancelled() or future.exception() is not None or future.result().errors:
+        results.pop(key, None)
 
 
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -139,7 +147,7 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         if entry is None:
             _Counts.executed += 1
             future = asyncio.ensure_future(self._execute_for_all(serially))
-            future.add_done_callback(_retrieve)
+            future.add_done_callback(partial(_forget_unless_shared, results, key))
             results[key] = (self.operation, future)
             return self._result_of(future, first=True, serially=serially)
         _Counts.reused += 1
