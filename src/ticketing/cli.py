@@ -18,6 +18,9 @@ from ticketing.settings import Settings, SettingsError
 logger = logging.getLogger("ticketing")
 
 
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 def _settings() -> Settings:
     return Settings.from_env(os.environ, env_file=Path(".env"))
 
@@ -68,6 +71,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         log_config=_log_config(settings.log_level),
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        # uvicorn kills a worker that misses its health check (5 s by default).
+        # A worker saturated by a reconnect storm answers late but is alive;
+        # killing it drops all its sockets and starts a second storm.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
     return 0
 

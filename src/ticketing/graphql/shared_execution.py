@@ -132,6 +132,15 @@ def _forget_unless_shared(
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     """strawberry's graphql-core executor, executing an event's shared root once per key."""
 
+    # The variables as part of the key, made once per subscription (on the
+    # executor that each event's executor is copied from), not once per event.
+    _variables_key: str | None = None
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        if self._variables_key is None:
+            self._variables_key = _variables_key(self.variable_values.coerced)
+        return super().build_per_event_executor(payload)
+
     def execute_operation(self, serially: bool | None = None) -> Any:
         results = _RESULTS.get(id(self.root_value))
         audience = _audience(self.context_value)
@@ -142,7 +151,8 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         ):
             return super().execute_operation(serially)
         # The operation node is kept with the entry: its id stays its own.
-        key = (id(self.operation), _variables_key(self.variable_values.coerced), audience)
+        variables = self._variables_key or _variables_key(self.variable_values.coerced)
+        key = (id(self.operation), variables, audience)
         entry = results.get(key)
         if entry is None:
             _Counts.executed += 1

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import TYPE_CHECKING, cast
 
 from graphql import GraphQLFormattedError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -37,8 +39,11 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
     StartMessage,
 )
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage as LegacyErrorMessage
+from uvicorn.protocols.utils import ClientDisconnected
 
 from ticketing.graphql.context import Context
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from ticketing.graphql.view import GraphQLView
@@ -71,6 +76,15 @@ async def _give_back_slot(view: object, context: Context) -> None:
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def handle_task_exception(self, error: Exception) -> None:
+        # A client that left while we were sending to it is routine (a closed
+        # tab, a lost network). strawberry logs each as an error with its
+        # traceback: thousands at once after a mass disconnect, costing CPU.
+        if isinstance(error, WebSocketDisconnected | ClientDisconnected):
+            logger.debug("WebSocket peer left during a send: %r", error)
+            return
+        await super().handle_task_exception(error)
+
     async def handle(self) -> None:
         try:
             await super().handle()
