@@ -31,12 +31,11 @@ import os
 import signal
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from lib import api, machine, report, revision, rss, serverlog
+from lib import api, machine, report, rss, serverlog
 from lib.deployment import Deployment, check_clean, deployment
 from lib.idle import IdleClients, probe_body
 from lib.limits import raise_open_files
@@ -420,15 +419,7 @@ def main() -> int:
     if max(levels) / args.clients + 256 > limit or max(levels) / args.workers * 1.3 + 256 > limit:
         raise SystemExit(f"the open-file limit ({limit}) is too low for {max(levels)} connections")
     stamp = report.timestamp()
-    document: dict[str, Any] = {
-        "benchmark": "memory",
-        "machine": machine.describe(),
-        "server_code": revision.describe(),
-        "parameters": {key: value for key, value in vars(args).items() if key != "note"},
-        "note": args.note,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "load_average_before": machine.load_average(),
-    }
+    document = report.new_document("memory", args)
     with deployment(workers=args.workers, purpose="memory") as running:
         run = Run(running, args)
         try:

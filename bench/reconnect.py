@@ -25,11 +25,10 @@ import argparse
 import contextlib
 import time
 from array import array
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from lib import machine, report, revision, rss, serverlog, stores
+from lib import machine, report, rss, serverlog, stores
 from lib.cpu import CpuMeter, pid_listening_on
 from lib.deployment import Deployment, check_clean, deployment
 from lib.limits import raise_open_files
@@ -329,15 +328,7 @@ def main() -> int:
     args = _arguments()
     raise_open_files()
     stamp = report.timestamp()
-    document: dict[str, Any] = {
-        "benchmark": "reconnect",
-        "machine": machine.describe(),
-        "server_code": revision.describe(),
-        "parameters": {key: value for key, value in vars(args).items() if key != "note"},
-        "note": args.note,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "load_average_before": machine.load_average(),
-    }
+    document = report.new_document("reconnect", args)
     with deployment(workers=args.workers, purpose="reconnect") as running:
         try:
             document["run"] = _run(running, args)

@@ -88,7 +88,10 @@ class Profiles:
                     for frame in set(frames):
                         inclusive[frame] += weight
                     leaf[frames[-1]] += weight
-        share = lambda n: round(100 * n / max(total, 1), 1)  # noqa: E731
+
+        def share(samples: int) -> float:
+            return round(100 * samples / max(total, 1), 1)
+
         return {
             "files": [str(path.relative_to(RESULTS.parent.parent)) for path in self.paths],
             "samples": total,

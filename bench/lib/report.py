@@ -8,10 +8,13 @@ S by default), else appended.
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from lib import machine, revision
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 RESULTS = REPOSITORY / "bench" / "results"
@@ -35,6 +38,19 @@ COLUMNS = (
 
 def timestamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def new_document(benchmark: str, args: argparse.Namespace) -> dict[str, Any]:
+    """A result file's head: the machine, the server's code, the parameters, the load before."""
+    return {
+        "benchmark": benchmark,
+        "machine": machine.describe(),
+        "server_code": revision.describe(),
+        "parameters": {key: value for key, value in vars(args).items() if key != "note"},
+        "note": args.note,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average_before": machine.load_average(),
+    }
 
 
 def write_json(benchmark: str, stamp: str, document: dict[str, Any]) -> Path:
