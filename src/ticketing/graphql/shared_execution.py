@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import json
 import weakref
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Hashable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from graphql import ExecutionResult, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.utils.await_maybe import await_maybe
 
 from ticketing.graphql.context import Context
 from ticketing.realtime.hub import Message
@@ -164,10 +165,7 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         return self._result_of(entry[1], first=False, serially=serially)
 
     async def _execute_for_all(self, serially: bool | None) -> ExecutionResult:
-        outcome = super().execute_operation(serially)
-        result: ExecutionResult = (
-            await outcome if isinstance(outcome, Awaitable) else outcome  # type: ignore[assignment]
-        )
+        result = await self._execute_alone(serially)
         if result.errors or result.data is None:
             return result
         return ExecutionResult(data=EncodedOnce(result.data), extensions=result.extensions)
@@ -178,6 +176,10 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         # Shielded: a subscriber that goes away must not cancel the others' result.
         result = await asyncio.shield(future)
         if result.errors and not first:
-            own = super().execute_operation(serially)
-            return await own if isinstance(own, Awaitable) else own  # type: ignore[return-value]
+            return await self._execute_alone(serially)
         return result
+
+    async def _execute_alone(self, serially: bool | None) -> ExecutionResult:
+        # A subscription event never yields incremental (@defer/@stream) results.
+        outcome = await await_maybe(super().execute_operation(serially))
+        return cast("ExecutionResult", outcome)
