@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.client import GraphQLClient
 from tests.support.masking import problems_with
 from tests.support.server import Server
 
@@ -19,6 +20,19 @@ UNAVAILABLE_MESSAGE = "A backing service is unavailable; try again shortly."
 FAIL_FAST_SECONDS = 3.0
 REQUEST_TIMEOUT_SECONDS = 15.0
 POLL_SECONDS = 0.1
+# Everything a user's tickets hold: compared before and after a fault, so that
+# nothing committed was lost or half-written.
+MY_TICKETS = """
+query {
+  tickets(first: 10) {
+    totalCount
+    edges { node {
+      id title description status priority category owner { id }
+      messages(first: 10) { edges { node { id body author { id } } } }
+    } }
+  }
+}
+"""
 
 
 @dataclass(frozen=True)
@@ -119,3 +133,8 @@ async def succeeds_again(
             last = answer
         await asyncio.sleep(POLL_SECONDS)
     pytest.fail(f"no success within {within}s; last: {last}\n{server.log()[-3000:]}")
+
+
+async def my_tickets(client: GraphQLClient) -> dict[str, Any]:
+    tickets: dict[str, Any] = (await client.execute(MY_TICKETS)).ok()["tickets"]
+    return tickets

@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.e2e.helpers_tickets import SEND_MESSAGE, create_ticket, fresh_email
-from tests.faults.helpers import assert_fails_cleanly, post, readyz_becomes, succeeds_again
+from tests.faults.helpers import (
+    assert_fails_cleanly,
+    my_tickets,
+    post,
+    readyz_becomes,
+    succeeds_again,
+)
 from tests.faults.mariadb_server import MariaDBServer
 from tests.support.client import PASSWORD, GraphQLClient, log_in, sign_up
 from tests.support.server import Server, run_cli
@@ -33,28 +38,12 @@ SIGN_UP = """
 mutation SignUp($input: SignUpInput!) { signUp(input: $input) { accessToken } }
 """
 CONFIGURATION = "query { configuration { version } }"
-MY_TICKETS = """
-query {
-  tickets(first: 10) {
-    totalCount
-    edges { node {
-      id title description status priority owner { id }
-      messages(first: 10) { edges { node { id body author { id } } } }
-    } }
-  }
-}
-"""
 NOT_READY_WITHIN = 8.0
 # From MariaDB answering again to the server serving again, on its own.
 RECOVERY_WITHIN = 20.0
 # Requests in a row that must all succeed once recovered: every pooled
 # connection (the pool keeps up to 5) has been replaced, not just the first.
 REQUESTS_AFTER_RECOVERY = 12
-
-
-async def my_tickets(client: GraphQLClient) -> dict[str, Any]:
-    tickets: dict[str, Any] = (await client.execute(MY_TICKETS)).ok()["tickets"]
-    return tickets
 
 
 @pytest.mark.parametrize("how", ["shutdown", "crash"])

@@ -11,13 +11,18 @@ serves again by itself, and every ticket committed before is still complete.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 
 from tests.conftest import ServerFactory
 from tests.e2e.helpers_tickets import SEND_MESSAGE, create_ticket, fresh_email
-from tests.faults.helpers import assert_fails_cleanly, post, readyz_becomes, succeeds_again
+from tests.faults.helpers import (
+    assert_fails_cleanly,
+    my_tickets,
+    post,
+    readyz_becomes,
+    succeeds_again,
+)
 from tests.realtime.redis_server import RedisServer
 from tests.support.client import PASSWORD, GraphQLClient, log_in, sign_up
 
@@ -29,27 +34,11 @@ CREATE = """
 mutation Create($input: CreateTicketInput!) { createTicket(input: $input) { id } }
 """
 CONFIGURATION = "query { configuration { version ticketCategories } }"
-MY_TICKETS = """
-query {
-  tickets(first: 10) {
-    totalCount
-    edges { node {
-      id title description status priority category owner { id }
-      messages(first: 10) { edges { node { id body author { id } } } }
-    } }
-  }
-}
-"""
 TICKETS_BEFORE = 3
 # Connection refused is immediate; the client's retries take well under a second.
 NOT_READY_WITHIN = 8.0
 # From Redis answering again to the server serving again, on its own.
 RECOVERY_WITHIN = 15.0
-
-
-async def my_tickets(client: GraphQLClient) -> dict[str, Any]:
-    tickets: dict[str, Any] = (await client.execute(MY_TICKETS)).ok()["tickets"]
-    return tickets
 
 
 async def test_redis_down_fails_fast_and_coded_then_the_server_recovers_with_nothing_lost(
