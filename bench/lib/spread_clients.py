@@ -22,13 +22,14 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from lib.api import MESSAGE_ADDED, SEND_MESSAGE
 from lib.protocol import MARK, WARMUP, body
 from lib.sender import Outcome, Sender
-from lib.subscribers import ACK_TIMEOUT_SECONDS, OPERATION_ID, SUBPROTOCOL
+from lib.subscribers import OPERATION_ID
+from lib.wsclient import open_acknowledged, subscribe_frame
 
 OWNER, ADMIN = 0, 1
 ROLES = (OWNER, ADMIN)
@@ -179,29 +180,15 @@ class SpreadSubscribers:
 
     async def _handshake(self, url: str, watch: Watch, gate: asyncio.Semaphore) -> ClientConnection:
         async with gate:
-            ws = await connect(
-                url,
-                subprotocols=[SUBPROTOCOL],
-                compression=None,
-                ping_interval=None,  # the server pings; answering is automatic
-                open_timeout=ACK_TIMEOUT_SECONDS,
-                close_timeout=5,
-                max_size=None,
-            )
             try:
-                init = {"authorization": f"Bearer {watch.token}"}
-                await ws.send(json.dumps({"type": "connection_init", "payload": init}))
-                ack = json.loads(await asyncio.wait_for(ws.recv(), ACK_TIMEOUT_SECONDS))
-                if ack.get("type") != "connection_ack":
-                    raise RuntimeError(f"expected connection_ack, got {ack}")
-                subscribe = {"query": MESSAGE_ADDED, "variables": {"ticketId": watch.ticket_id}}
-                await ws.send(
-                    json.dumps({"id": OPERATION_ID, "type": "subscribe", "payload": subscribe})
-                )
-            except BaseException as error:
+                ws = await open_acknowledged(url, {"authorization": f"Bearer {watch.token}"})
+            except TimeoutError as error:
+                raise TimeoutError("no connection_ack in time") from error
+            try:
+                variables = {"ticketId": watch.ticket_id}
+                await ws.send(subscribe_frame(OPERATION_ID, MESSAGE_ADDED, variables))
+            except BaseException:
                 await ws.close()
-                if isinstance(error, TimeoutError):
-                    raise TimeoutError("no connection_ack in time") from error
                 raise
         return ws
 

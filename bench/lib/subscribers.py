@@ -17,15 +17,13 @@ from array import array
 from dataclasses import dataclass
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
 
 from lib.protocol import MARK, WARMUP
+from lib.wsclient import open_acknowledged, subscribe_frame
 
-SUBPROTOCOL = Subprotocol("graphql-transport-ws")
 OPERATION_ID = "1"  # one operation per socket; the same id everywhere (see reference_ws_broadcast)
-ACK_TIMEOUT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -123,25 +121,10 @@ class Subscribers:
 
     async def _open(self, spec: ConnectSpec, gate: asyncio.Semaphore) -> None:
         async with gate:
-            ws = await connect(
-                spec.url,
-                subprotocols=[SUBPROTOCOL],
-                compression=None,  # as the server: no per-message deflate
-                ping_interval=None,  # the server pings; answering is automatic
-                open_timeout=ACK_TIMEOUT_SECONDS,
-                close_timeout=5,
-                max_size=None,
-            )
+            ws = await open_acknowledged(spec.url, spec.init_payload)
             try:
-                await ws.send(json.dumps({"type": "connection_init", "payload": spec.init_payload}))
-                ack = json.loads(await asyncio.wait_for(ws.recv(), ACK_TIMEOUT_SECONDS))
-                if ack.get("type") != "connection_ack":
-                    raise RuntimeError(f"expected connection_ack, got {ack}")
-                await ws.send(
-                    json.dumps(
-                        {"id": OPERATION_ID, "type": "subscribe", "payload": spec.subscribe_payload}
-                    )
-                )
+                payload = spec.subscribe_payload
+                await ws.send(subscribe_frame(OPERATION_ID, payload["query"], payload["variables"]))
             except BaseException:
                 await ws.close()
                 raise
