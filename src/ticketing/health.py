@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from tortoise import connections
 
-from ticketing.graphql import shared_execution
+from ticketing.graphql import direct_frames, shared_execution
 from ticketing.services import Services
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,10 @@ async def diagnostics(request: Request) -> JSONResponse:
         {
             "tasks": len(asyncio.all_tasks()),
             "broker": services.broker.stats(),
-            "live_results": shared_execution.stats(),
+            "live_results": {
+                **shared_execution.stats(),
+                "written_directly": direct_frames.written_directly(),
+            },
             "shared_reads": {"started": services.reads.started, "held": len(services.reads)},
         }
     )

@@ -11,22 +11,79 @@ application is never told. Here a peer that takes none of our data for
 instead: the TCP connection is reset, uvicorn reports the disconnect to the
 application, and everything the connection held is released. A close frame
 could not reach it: it would wait behind the data the peer is not reading.
+
+It also offers the application a way to write a text frame at once, without
+an ASGI `send` (a task switch, starlette's and uvicorn's bookkeeping and a
+framing per call): `scope["extensions"][SEND_TEXT_NOW]`. A live event shared
+by thousands of subscribers is written with it from one loop. It declines
+(returns False, nothing sent) before the handshake, after a close, and once
+DIRECT_BUFFER_LIMIT bytes wait unsent; the application then sends through
+ASGI, which waits for the peer (and aborts it as above).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 
 from uvicorn._types import ASGISendEvent
+from websockets.http11 import Request
+from websockets.protocol import State
 
 from ticketing.ws_shutdown import GoingAwayOnShutdown
 
 logger = logging.getLogger("ticketing.ws")
 
+SEND_TEXT_NOW = "ticketing.send_text_now"
+# Unsent bytes up to which `send_text_now` still writes. Above uvicorn's
+# high-water mark (64 KiB): a client reading a burst a little late is written
+# to directly, not handed to the slow path that waits. The cap bounds the
+# memory one slow peer holds here.
+DIRECT_BUFFER_LIMIT = 256 * 1024
+_FIN_TEXT = 0x81  # a final frame (FIN bit) with the text opcode
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A server's single, unmasked text frame (RFC 6455 5.2): header, then `payload`."""
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", _FIN_TEXT, length)
+    elif length < 1 << 16:
+        header = struct.pack("!BBH", _FIN_TEXT, 126, length)
+    else:
+        header = struct.pack("!BBQ", _FIN_TEXT, 127, length)
+    return header + payload
+
 
 class WebSocketProtocol(GoingAwayOnShutdown):
     _aborted = False
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)  # made only for a handshake that goes on
+        if scope is not None:
+            scope["extensions"][SEND_TEXT_NOW] = self.send_text_now
+
+    def send_text_now(self, payload: bytes) -> bool:
+        """Write one text message now if the socket takes data now; else False, nothing sent.
+
+        `payload` is UTF-8 JSON the application made; permessage-deflate is off
+        (`ticketing serve` turns it off), so the frame is the payload as it is.
+        """
+        if (
+            not self.handshake_complete
+            or self.close_sent
+            or self.disconnected
+            or self.initial_response is not None
+            or self.transport.get_write_buffer_size() > DIRECT_BUFFER_LIMIT
+            or self.conn.state is not State.OPEN
+            or self.conn.extensions
+            or self.transport.is_closing()
+        ):
+            return False
+        self.transport.write(text_frame(payload))
+        return True
 
     async def send(self, message: ASGISendEvent) -> None:
         if not self.writable.is_set():

@@ -4,12 +4,14 @@ Through a real server (MariaDB, Redis, one worker, so that every subscriber
 shares one process), on both WebSocket sub-protocols: several sessions of the
 ticket's owner and several admins subscribe to the same chat; another admin
 writes. The owner's subscribers must not see that admin's email, the admins
-must; the server's /diagnostics show the selection ran once per audience.
+must; the server's /diagnostics show the selection ran once per audience and
+the result was written straight to each socket.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -62,27 +64,39 @@ async def test_a_chat_event_is_executed_once_per_audience_and_seen_as_each_may_s
         # and several sessions of the owner and of another admin on its chat
         owners = await _subscribers(stack, server, owner_email, ticket_id)
         admins = await _subscribers(stack, server, reader_email, ticket_id)
-        before = (await _diagnostics(server))["live_results"]
+        counts = [(await _diagnostics(server))["live_results"]]
 
-        # when: the writing admin sends a message
+        # when: the writing admin sends two messages, one after the other
+        bodies = ["Have you tried turning it off?", "And on again?"]
+        sent = []
         async with GraphQLClient(server.graphql_url) as writer:
             await log_in(writer, writer_email)
-            variables = {"input": {"ticketId": ticket_id, "body": "Have you tried turning it off?"}}
-            sent = (await writer.execute(SEND_MESSAGE, variables)).ok()["sendMessage"]
-        results = await asyncio.gather(*(live.wait_for(1) for live in owners + admins))
-        after = (await _diagnostics(server))["live_results"]
+            for number, body in enumerate(bodies, start=1):
+                variables = {"input": {"ticketId": ticket_id, "body": body}}
+                sent.append((await writer.execute(SEND_MESSAGE, variables)).ok()["sendMessage"])
+                results = await asyncio.gather(*(live.wait_for(number) for live in owners + admins))
+                counts.append((await _diagnostics(server))["live_results"])
 
-    # then: every subscriber has the message; the owner's without the admin's email
-    owner_views = [result[0]["messageAdded"] for result in results[:SUBSCRIBERS_PER_AUDIENCE]]
-    admin_views = [result[0]["messageAdded"] for result in results[SUBSCRIBERS_PER_AUDIENCE:]]
-    for view in owner_views + admin_views:
-        assert view["id"] == sent["id"]
-        assert view["body"] == "Have you tried turning it off?"
+    # then: every subscriber has both, in order; the owner's without the admin's email
+    owner_views = [view["messageAdded"] for r in results[:SUBSCRIBERS_PER_AUDIENCE] for view in r]
+    admin_views = [view["messageAdded"] for r in results[SUBSCRIBERS_PER_AUDIENCE:] for view in r]
+    for views in results:
+        assert [view["messageAdded"]["id"] for view in views] == [m["id"] for m in sent]
+        assert [view["messageAdded"]["body"] for view in views] == bodies
     assert {view["author"]["email"] for view in owner_views} == {None}
     assert {view["author"]["email"] for view in admin_views} == {writer_email}
-    # and the selection ran once for the owner's sessions and once for the admins
-    assert after["executed"] - before["executed"] == 2, (before, after)
-    assert after["reused"] - before["reused"] == 2 * SUBSCRIBERS_PER_AUDIENCE - 2, (before, after)
+    # and each message's selection ran once for the owner's sessions and once for
+    # the admins, and its result reached every subscriber
+    subscribers = 2 * SUBSCRIBERS_PER_AUDIENCE
+    for before, after in itertools.pairwise(counts):
+        assert after["executed"] - before["executed"] == 2, (before, after)
+        handed_on = (after["reused"] - before["reused"]) + (
+            after["written_directly"] - before["written_directly"]
+        )
+        assert handed_on == subscribers, (before, after)
+    # and the second (every subscription waiting by then) was written to every
+    # socket directly, without waking a subscription
+    assert counts[2]["written_directly"] - counts[1]["written_directly"] == subscribers, counts
 
 
 async def _roots_settle_at(server: Server, most: int) -> int:

@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 from redis.asyncio import ConnectionPool, Redis
-from uvicorn.config import Config
-from uvicorn.server import ServerState
 
 from tests.support.services import REDIS_URL, redis_prefix, require
+from tests.support.ws_protocol import connected
 from ticketing.graphql.ws_limits import MessageRate
 from ticketing.realtime.connections import (
     ConnectionCounter,
@@ -22,7 +21,6 @@ from ticketing.realtime.connections import (
     RedisConnectionCounter,
 )
 from ticketing.settings import Settings, SettingsError
-from ticketing.ws_protocol import WebSocketProtocol
 
 # The message rate
 
@@ -187,48 +185,6 @@ async def test_sockets_closing_together_give_their_slots_back_in_one_round_trip(
 # The protocol: a peer that takes no data is dropped
 
 
-class FakeTransport(asyncio.Transport):
-    def __init__(self) -> None:
-        super().__init__()
-        self.written = bytearray()
-        self.aborted = False
-        self.closing = False
-        self.protocol: WebSocketProtocol | None = None
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return ("127.0.0.1", 50000) if name in ("peername", "sockname") else default
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.written += data
-
-    def get_write_buffer_size(self) -> int:
-        return len(self.written)
-
-    def is_closing(self) -> bool:
-        return self.closing
-
-    def close(self) -> None:
-        self.closing = True
-
-    def abort(self) -> None:
-        self.aborted = self.closing = True
-        assert self.protocol is not None
-        asyncio.get_running_loop().call_soon(self.protocol.connection_lost, None)
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-
-HANDSHAKE = (
-    b"GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-    b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    b"Sec-WebSocket-Version: 13\r\n\r\n"
-)
-
-
 class App:
     """Accepts, waits for `go`, then sends three messages; `outcome` is how that ended."""
 
@@ -253,22 +209,9 @@ class App:
         self.outcome.set_result(None)
 
 
-async def _connected(app: App, deadline: float) -> tuple[WebSocketProtocol, FakeTransport]:
-    config = Config(app=app, ws_ping_timeout=deadline, ws_ping_interval=None, lifespan="off")
-    config.load()
-    protocol = WebSocketProtocol(config=config, server_state=ServerState(), app_state={})
-    transport = FakeTransport()
-    transport.protocol = protocol
-    protocol.connection_made(transport)
-    protocol.data_received(HANDSHAKE)
-    await asyncio.sleep(0.05)  # the app accepts
-    assert protocol.handshake_complete
-    return protocol, transport
-
-
 async def test_a_peer_that_takes_no_data_is_reset_after_the_timeout() -> None:
     app = App()
-    protocol, transport = await _connected(app, deadline=0.3)
+    protocol, transport = await connected(app, deadline=0.3)
     protocol.pause_writing()  # the transport's buffer is full: the peer reads nothing
     app.go.set()
 
@@ -281,7 +224,7 @@ async def test_a_peer_that_takes_no_data_is_reset_after_the_timeout() -> None:
 
 async def test_a_peer_that_drains_in_time_is_kept() -> None:
     app = App()
-    protocol, transport = await _connected(app, deadline=0.5)
+    protocol, transport = await connected(app, deadline=0.5)
     protocol.pause_writing()
     app.go.set()
     await asyncio.sleep(0.2)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from functools import cached_property
 from typing import Any
 
 from graphql.error import GraphQLError
 from strawberry import Schema
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionContext
 
@@ -94,6 +95,14 @@ class ErrorCodes(MaskErrors):
 
 
 class TicketingSchema(Schema):
+    @cached_property
+    def results_carry_extensions(self) -> bool:
+        """Whether some extension adds `extensions` to results (live frames then differ)."""
+        return any(
+            type(extension).get_results is not SchemaExtension.get_results
+            for extension in self.get_extensions()
+        )
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

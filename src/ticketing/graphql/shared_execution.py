@@ -23,6 +23,7 @@ import asyncio
 import json
 import weakref
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from functools import partial
 from typing import Any, TypeVar, cast
 
@@ -72,17 +73,33 @@ def stats() -> dict[str, int]:
 class EncodedOnce(dict[str, Any]):
     """A result's data, shared by many subscribers: its JSON is made on first use."""
 
-    __slots__ = ("_encoded",)
+    __slots__ = ("_encoded", "_utf8")
 
     def __init__(self, data: dict[str, Any]) -> None:
         super().__init__(data)
         self._encoded: str | None = None
+        self._utf8: bytes | None = None
 
     @property
     def encoded(self) -> str:
         if self._encoded is None:
             self._encoded = json.dumps(self, separators=(",", ":"))
         return self._encoded
+
+    @property
+    def utf8(self) -> bytes:
+        if self._utf8 is None:
+            self._utf8 = self.encoded.encode()
+        return self._utf8
+
+
+def frame_head(operation_id: str, message_type: str) -> str:
+    """`{"id":…,"type":…,"payload":{"data":` — a result frame up to its data; FRAME_TAIL ends it."""
+    head = json.dumps({"id": operation_id, "type": message_type}, separators=(",", ":"))
+    return f'{head[:-1]},"payload":{{"data":'
+
+
+FRAME_TAIL = "}}"
 
 
 def encode_frame(message: object) -> str | None:
@@ -97,10 +114,15 @@ def encode_frame(message: object) -> str | None:
     if not isinstance(payload, dict) or len(payload) != 1:
         return None
     data = payload.get("data")
-    if not isinstance(data, EncodedOnce):
+    operation_id, message_type = message.get("id"), message.get("type")
+    if (
+        not isinstance(data, EncodedOnce)
+        or len(message) != 3
+        or not isinstance(operation_id, str)
+        or not isinstance(message_type, str)
+    ):
         return None
-    head = json.dumps({k: v for k, v in message.items() if k != "payload"}, separators=(",", ":"))
-    return f'{head[:-1]},"payload":{{"data":{data.encoded}}}}}'
+    return frame_head(operation_id, message_type) + data.encoded + FRAME_TAIL
 
 
 def _audience(context: object) -> Hashable | None:
@@ -130,6 +152,14 @@ def _forget_unless_shared(
         results.pop(key, None)
 
 
+# The executor of the operation being set up in this task (each WebSocket
+# operation runs in a task of its own): its subscription resolver may hand it
+# to a direct sink (graphql/direct_frames.py) that executes events with it.
+RUNNING_EXECUTOR: ContextVar[SharedEventExecutor | None] = ContextVar(
+    "running_executor", default=None
+)
+
+
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     """strawberry's graphql-core executor, executing an event's shared root once per key."""
 
@@ -137,23 +167,35 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
     # executor that each event's executor is copied from), not once per event.
     _variables_key: str | None = None
 
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        built = super().build(*args, **kwargs)
+        if isinstance(built, SharedEventExecutor):
+            RUNNING_EXECUTOR.set(built)
+        return built
+
     def build_per_event_executor(self, payload: Any) -> Any:
+        self._shared_variables_key()  # before the copy, which then has it
+        return super().build_per_event_executor(payload)
+
+    def _shared_variables_key(self) -> str:
         if self._variables_key is None:
             self._variables_key = _variables_key(self.variable_values.coerced)
-        return super().build_per_event_executor(payload)
+        return self._variables_key
+
+    def share_key(self) -> Hashable | None:
+        """Subscribers with the same key get the same result for the same root; None: not shared."""
+        audience = _audience(self.context_value)
+        if audience is None or self.operation.operation is not OperationType.SUBSCRIPTION:
+            return None
+        # The operation node is kept with a shared result: its id stays its own.
+        return (id(self.operation), self._shared_variables_key(), audience)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         results = _RESULTS.get(id(self.root_value))
-        audience = _audience(self.context_value)
-        if (
-            results is None
-            or audience is None
-            or self.operation.operation is not OperationType.SUBSCRIPTION
-        ):
+        key = None if results is None else self.share_key()
+        if results is None or key is None:
             return super().execute_operation(serially)
-        # The operation node is kept with the entry: its id stays its own.
-        variables = self._variables_key or _variables_key(self.variable_values.coerced)
-        key = (id(self.operation), variables, audience)
         entry = results.get(key)
         if entry is None:
             _Counts.executed += 1

@@ -8,6 +8,9 @@
   protocols, so that a client can tell "your token is bad" (refresh and
   retry) from "the server broke"; and an idle socket is closed with 4408, as
   graphql-transport-ws does.
+- Both: an operation's task starts knowing its id and result message type
+  (`direct_frames.starting_operation`), so that its live events can be
+  written to the socket directly.
 - Both: `on_ws_connect` refuses a connection by raising ConnectionRefused,
   whose close code is ours to pick (4403 bad token, 4429 too many sockets for
   the user); strawberry's ConnectionRejectionError always closes with 4403 (or
@@ -42,6 +45,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage as 
 from uvicorn.protocols.utils import ClientDisconnected
 
 from ticketing.graphql.context import Context
+from ticketing.graphql.direct_frames import starting_operation
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +114,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             }
             await self.send_message(refusal)
             return
-        await super().handle_subscribe(message)
+        with starting_operation(message["id"], "next"):
+            await super().handle_subscribe(message)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -145,7 +150,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             }
             await self.send_message(refusal)
             return
-        await super().handle_start(message)
+        with starting_operation(message["id"], "data"):
+            await super().handle_start(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         self._init_received = True

@@ -21,6 +21,10 @@ def ticket_messages(ticket_id: int) -> str:
     return f"ticket.{ticket_id}.messages"
 
 
+def is_ticket_messages(channel: str) -> bool:
+    return channel.startswith("ticket.") and channel.endswith(".messages")
+
+
 def session(session_id: str) -> str:
     """Told when the session ends, so its subscriptions end on every instance."""
     return f"session.{session_id}"

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from ticketing.activity.models import LogEntry, LogLevel
 from ticketing.configuration.models import SystemConfiguration
 from ticketing.messages.models import Message
+from ticketing.realtime.hub import Message as Delivery
 from ticketing.tickets.models import Ticket, TicketPriority, TicketStatus
 from ticketing.users.models import Role, User
 
@@ -186,6 +188,11 @@ def encode_message(
             "previous_id": previous_id,
         }
     )
+
+
+def message_event(delivery: Delivery) -> MessageEvent:
+    """The chat event `delivery` carries, decoded once for all who ask in this process."""
+    return delivery.shared("message", partial(decode_message, delivery.data))
 
 
 def decode_message(raw: str) -> MessageEvent:

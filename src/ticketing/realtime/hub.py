@@ -3,18 +3,28 @@
 The hub knows which channels have local listeners, so a broker subscribes to a
 channel upstream (Redis) only while someone here needs it, and once per process
 however many listeners share it.
+
+A listener normally queues what it gets and its consumer (a subscription's
+task) wakes to handle it. A listener may also carry a `DirectSink`: while its
+consumer waits with nothing queued, a message the sink accepts is rendered once
+for every sink of the same group and written to each socket from here, without
+waking a single consumer (see `DirectSink`). Whatever a sink declines, or
+cannot take any more when the rendering is done, is queued as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from typing import Protocol, TypeVar, cast
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,22 +63,64 @@ Delivery = Message | Gap
 ChannelHook = Callable[[str], Awaitable[None]]
 
 
+class DirectSink(Protocol):
+    """What a listener's consumer would do with a message, done without waking it.
+
+    The hub asks only while the consumer waits with nothing queued: everything
+    it was handed before is handled, so a message taken here is in order.
+    """
+
+    def group_of(self, message: Message) -> Hashable | None:
+        """The group whose members all write the same payload for `message`; None: queue it."""
+        ...
+
+    def render(self, message: Message) -> Awaitable[bytes | None]:
+        """The payload of this sink's group for `message`; None: each member queues it."""
+        ...
+
+    def write(self, message: Message, payload: bytes) -> bool:
+        """Send `payload` as the consumer would have; False (nothing sent): queue it."""
+        ...
+
+
+class Ordering(Protocol):
+    """Puts a channel's messages back in order before they fan out (realtime/ordering.py)."""
+
+    def push(self, message: Message) -> None: ...
+
+    def forget(self, channel: str) -> None: ...
+
+    def restart(self) -> None: ...
+
+
 class Listener:
     """One subscriber's bounded queue over one or more channels."""
 
+    __slots__ = ("_items", "_max_queued", "_waiter", "channels", "sink")
+
     def __init__(self, channels: frozenset[str], max_queued: int) -> None:
         self.channels = channels
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue(max_queued)
+        self.sink: DirectSink | None = None
+        self._max_queued = max_queued
+        # A plain list and one future, not an asyncio.Queue: ~10x less memory
+        # per subscription, and queues are short (at most `max_queued`).
+        self._items: list[Delivery] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    @property
+    def idle(self) -> bool:
+        """Its consumer waits for the next delivery, and nothing is queued."""
+        return self._waiter is not None and not self._waiter.done()
 
     def deliver(self, item: Delivery) -> None:
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
+        if len(self._items) >= self._max_queued:
             # A consumer this far behind is not buffered without bound: what is
             # queued is dropped and it is told so (chat replays from the database).
-            while not self._queue.empty():
-                self._queue.get_nowait()
-            self._queue.put_nowait(Gap())
+            self._items.clear()
+            item = Gap()
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def next(self) -> Delivery:
         task = asyncio.current_task()
@@ -78,7 +130,13 @@ class Listener:
             # database drivers: CPython gh-86296). Waiting now would wait for
             # ever on a socket that is gone; stop as the caller asked.
             raise asyncio.CancelledError
-        return await self._queue.get()
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
 
     def __aiter__(self) -> Listener:
         return self
@@ -87,11 +145,48 @@ class Listener:
         return await self.next()
 
 
+async def _render(sink: DirectSink, message: Message) -> bytes | None:
+    try:
+        return await sink.render(message)
+    except Exception:
+        # Its consumers get the message queued and handle it themselves (and
+        # report what fails there to their clients).
+        logger.exception("Rendering a message for direct delivery failed")
+        return None
+
+
+async def _send_to_groups(message: Message, groups: dict[Hashable, list[Listener]]) -> None:
+    for members in groups.values():
+        sink = members[0].sink
+        payload = None if sink is None else await _render(sink, message)
+        for listener in members:
+            sink = listener.sink
+            # Asked again: while rendering, the consumer may have woken (a gap,
+            # a log-out) or its socket may have filled up.
+            written = (
+                payload is not None
+                and sink is not None
+                and listener.idle
+                and sink.write(message, payload)
+            )
+            if not written:
+                listener.deliver(message)
+
+
 class Hub:
-    def __init__(self, on_first: ChannelHook, on_last: ChannelHook) -> None:
+    def __init__(
+        self,
+        on_first: ChannelHook,
+        on_last: ChannelHook,
+        ordering: Callable[[Callable[[Message], None]], Ordering] | None = None,
+    ) -> None:
         self._listeners: dict[str, set[Listener]] = {}
         self._on_first = on_first
         self._on_last = on_last
+        self._ordering = None if ordering is None else ordering(self._fan_out)
+        # Channels with a direct round in flight, and the messages waiting behind it.
+        self._rounds: dict[str, deque[Message]] = {}
+        self._round_tasks: set[asyncio.Task[None]] = set()
 
     @property
     def channels(self) -> list[str]:
@@ -114,6 +209,7 @@ class Hub:
                 await self._on_first(channel)
             yield listener
         finally:
+            listener.sink = None
             for channel in self._unregister(listener):
                 await self._on_last(channel)
 
@@ -136,14 +232,64 @@ class Hub:
             if not group:
                 del self._listeners[channel]
                 emptied.append(channel)
+                if self._ordering is not None:
+                    self._ordering.forget(channel)
         return emptied
 
     def dispatch(self, channel: str, data: str) -> None:
         message = Message(channel, data)
-        for listener in tuple(self._listeners.get(channel, ())):
-            listener.deliver(message)
+        if self._ordering is None:
+            self._fan_out(message)
+        else:
+            self._ordering.push(message)
+
+    def _fan_out(self, message: Message) -> None:
+        channel = message.channel
+        waiting = self._rounds.get(channel)
+        if waiting is not None:
+            waiting.append(message)  # behind the round in flight, in order
+            return
+        groups = self._queue_or_group(message)
+        if groups:
+            self._rounds[channel] = deque()
+            task = asyncio.get_running_loop().create_task(self._direct_rounds(message, groups))
+            self._round_tasks.add(task)
+            task.add_done_callback(self._round_tasks.discard)
+
+    def _queue_or_group(self, message: Message) -> dict[Hashable, list[Listener]]:
+        """Queue `message` to each listener that cannot take it directly; group the rest."""
+        groups: dict[Hashable, list[Listener]] = {}
+        for listener in tuple(self._listeners.get(message.channel, ())):
+            sink = listener.sink
+            key = sink.group_of(message) if sink is not None and listener.idle else None
+            if key is None:
+                listener.deliver(message)
+            else:
+                groups.setdefault(key, []).append(listener)
+        return groups
+
+    async def _direct_rounds(
+        self, message: Message, groups: dict[Hashable, list[Listener]]
+    ) -> None:
+        """Send `message` to its groups, then each message that arrived meanwhile, in order."""
+        channel = message.channel
+        waiting = self._rounds[channel]
+        try:
+            while groups:
+                await _send_to_groups(message, groups)
+                groups = {}
+                while waiting and not groups:
+                    message = waiting.popleft()
+                    groups = self._queue_or_group(message)
+        finally:
+            del self._rounds[channel]
+            for late in waiting:  # only if cancelled: queue them, in order
+                for listener in tuple(self._listeners.get(channel, ())):
+                    listener.deliver(late)
 
     def signal_gap(self) -> None:
+        if self._ordering is not None:
+            self._ordering.restart()
         gap = Gap()
         for listener in {lst for group in self._listeners.values() for lst in group}:
             listener.deliver(gap)

@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager
 
 from ticketing.realtime.broker import DEFAULT_MAX_QUEUED
 from ticketing.realtime.hub import Hub, Listener
+from ticketing.realtime.ordering import ChatOrder
 
 
 async def _nothing(_: str) -> None:
@@ -15,7 +16,7 @@ async def _nothing(_: str) -> None:
 
 class MemoryBroker:
     def __init__(self) -> None:
-        self._hub = Hub(on_first=_nothing, on_last=_nothing)
+        self._hub = Hub(on_first=_nothing, on_last=_nothing, ordering=ChatOrder)
 
     async def start(self) -> None:
         return None

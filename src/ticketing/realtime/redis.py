@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 
 from ticketing.realtime.broker import DEFAULT_MAX_QUEUED
 from ticketing.realtime.hub import Hub, Listener
+from ticketing.realtime.ordering import ChatOrder
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class RedisBroker:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis = redis
         self._prefix = prefix
-        self._hub = Hub(on_first=self._wanted, on_last=self._unwanted)
+        self._hub = Hub(on_first=self._wanted, on_last=self._unwanted, ordering=ChatOrder)
         self._reader: asyncio.Task[None] | None = None
         self._upstream: set[str] = set()
         self._dirty = False

@@ -7,19 +7,23 @@ missed from the database before going on. Ids at or below the last one sent
 are dropped, so nothing repeats.
 
 The subscribers of a ticket in one process share their work: one decoded
-event and one GraphQL object per event (`shared_root`), and one database read
-for the same gap or the same resume point (`Services.reads`).
+event and one GraphQL object per event (`shared_root`), one execution and one
+serialization per audience, written to every waiting socket from one loop
+(`direct_frames`), and one database read for the same gap or the same resume
+point (`Services.reads`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator
+from enum import Enum
 from functools import partial
 
 import strawberry
 
 from ticketing.graphql.context import Info
+from ticketing.graphql.direct_frames import frame_sink
 from ticketing.graphql.live import listening
 from ticketing.graphql.messages.types import Message
 from ticketing.graphql.shared_execution import share, shared_root
@@ -29,6 +33,7 @@ from ticketing.realtime import channels, events
 from ticketing.realtime.hub import Message as Delivery
 from ticketing.realtime.shared_reads import SharedReads
 from ticketing.tickets import service as tickets
+from ticketing.users.models import User
 
 REPLAY_BATCH = 100
 
@@ -57,8 +62,35 @@ async def _stored_after(
         after_id = int(batch[-1].id)
 
 
-def _decoded(delivery: Delivery) -> events.MessageEvent:
-    return delivery.shared("message", partial(events.decode_message, delivery.data))
+def _root(delivery: Delivery) -> Message:
+    return shared_root(
+        delivery, "Message", partial(Message.from_event, events.message_event(delivery))
+    )
+
+
+class Place(Enum):
+    """Where a live event falls for one subscriber."""
+
+    NEXT = "next"  # the message after the last one sent: send it
+    SKIP = "skip"  # not the viewer's to see, or sent already
+    GAP = "gap"  # something came between: read from the database
+
+
+class ChatCursor:
+    """How far one subscriber's stream has got, shared by its loop and its direct sink."""
+
+    __slots__ = ("_viewer", "last_sent")
+
+    def __init__(self, viewer: User, last_sent: int | None) -> None:
+        self._viewer = viewer
+        self.last_sent = last_sent
+
+    def place(self, event: events.MessageEvent) -> Place:
+        if not (self._viewer.is_admin or event.ticket_owner_id == self._viewer.id):
+            return Place.SKIP
+        if self.last_sent is not None and event.message.id <= self.last_sent:
+            return Place.SKIP
+        return Place.NEXT if event.previous_id == self.last_sent else Place.GAP
 
 
 @strawberry.type
@@ -70,39 +102,57 @@ class MessageSubscription:
         self, info: Info, ticket_id: strawberry.ID, after: strawberry.ID | None = None
     ) -> AsyncGenerator[Message, None]:
         principal = await info.context.require_principal()
-        viewer = principal.user
-        ticket = await tickets.visible_ticket(viewer=viewer, ticket_id=ticket_id)
+        ticket = await tickets.visible_ticket(viewer=principal.user, ticket_id=ticket_id)
         # Without `after` the stream starts at the newest message now; anything
         # committed from here on reaches it, live or through the gap check.
-        last_sent = (
-            input_id(after, "after") if after is not None else await messages.latest_id(ticket.id)
+        cursor = ChatCursor(
+            principal.user,
+            input_id(after, "after") if after is not None else await messages.latest_id(ticket.id),
         )
         reads = info.context.services.reads
-        async with listening(
-            info.context, principal, channels.ticket_messages(ticket.id)
-        ) as deliveries:
+        channel = channels.ticket_messages(ticket.id)
+        async with listening(info.context, principal, channel) as live:
+
+            def sendable(delivery: Delivery) -> bool:
+                return (
+                    delivery.channel == channel
+                    and live.session_checked_lately()
+                    and cursor.place(events.message_event(delivery)) is Place.NEXT
+                )
+
+            def sent(delivery: Delivery) -> None:
+                cursor.last_sent = events.message_event(delivery).message.id
+
+            sink = frame_sink(info, accepts=sendable, root_of=_root, sent=sent)
             # Listening already: what is committed from now on is queued, so the
             # replay needs a read started no earlier than now.
             if after is not None:
                 listening_since = time.monotonic()
-                async for message in _stored_after(reads, ticket.id, last_sent, listening_since):
-                    yield message
-                    last_sent = int(message.id)
-            async for delivery in deliveries:
+                async for message in _stored_after(
+                    reads, ticket.id, cursor.last_sent, listening_since
+                ):
+                    if sink is None or not await sink.send(message):
+                        yield message
+                    cursor.last_sent = int(message.id)
+            live.send_directly(sink)
+            async for delivery in live:
                 if isinstance(delivery, Delivery):
-                    event = _decoded(delivery)
-                    if not (viewer.is_admin or event.ticket_owner_id == viewer.id):
+                    event = events.message_event(delivery)
+                    place = cursor.place(event)
+                    if place is Place.SKIP:
                         continue
-                    if last_sent is not None and event.message.id <= last_sent:
-                        continue
-                    if event.previous_id == last_sent:
-                        yield shared_root(delivery, "Message", partial(Message.from_event, event))
-                        last_sent = event.message.id
+                    if place is Place.NEXT:
+                        root = _root(delivery)
+                        if sink is None or not await sink.send(root):
+                            yield root
+                        cursor.last_sent = event.message.id
                         continue
                     missed_since = delivery.received_at
                 else:
                     missed_since = delivery.at
                 # A gap: read what was missed (this event included) from the database.
-                async for message in _stored_after(reads, ticket.id, last_sent, missed_since):
-                    yield message
-                    last_sent = int(message.id)
+                missed = _stored_after(reads, ticket.id, cursor.last_sent, missed_since)
+                async for message in missed:
+                    if sink is None or not await sink.send(message):
+                        yield message
+                    cursor.last_sent = int(message.id)
