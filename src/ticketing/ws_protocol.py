@@ -93,6 +93,10 @@ class WebSocketProtocol(GoingAwayOnShutdown):
             except TimeoutError:
                 self._abort("took no data")
         await super().send(message)  # after an abort: raises ClientDisconnected
+        if message["type"] == "websocket.accept" and self.handshake_complete:
+            # uvicorn reads the handshake's request and response only until
+            # here; a socket lives for hours, so they go (~4 KB a socket).
+            del self.request, self.response
 
     def keepalive_timeout(self) -> None:
         super().keepalive_timeout()

@@ -12,9 +12,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from functools import partial
+from types import TracebackType
 
 from redis.exceptions import RedisError
 
@@ -32,32 +31,60 @@ logger = logging.getLogger(__name__)
 class LiveStream:
     """A subscription's deliveries, for as long as its session lives.
 
-    A class rather than an async generator: one per subscription, held for
-    hours, and its state (when the session was last checked) is shared with a
-    direct sink, which may send only while `session_checked_lately`.
+    `async with listening(...) as live`: listening from entry to exit; iterate
+    when ready (chat replays history in between). A class rather than
+    generator-based context managers and an async generator: one per
+    subscription, held for hours (each generator frame costs memory), and its
+    state (when the session was last checked) is shared with a direct sink,
+    which may send only while `session_checked_lately`.
     """
 
     __slots__ = (
         "_checked_at",
         "_context",
         "_listener",
+        "_listening",
         "_principal",
         "_recheck_seconds",
         "_session_channel",
     )
 
-    def __init__(self, listener: Listener, context: Context, principal: Principal) -> None:
-        self._listener = listener
+    def __init__(self, context: Context, principal: Principal, names: tuple[str, ...]) -> None:
         self._context = context
         self._principal = principal
         self._session_channel = channels.session(principal.session_id)
+        self._listening = context.services.broker.listen([*names, self._session_channel])
+        self._listener: Listener | None = None
         # Spread out, so that subscriptions opened together do not re-check together.
         self._recheck_seconds = SESSION_RECHECK_SECONDS * random.uniform(0.8, 1.2)  # noqa: S311
         self._checked_at = time.monotonic()
 
+    async def __aenter__(self) -> LiveStream:
+        self._listener = await self._listening.__aenter__()
+        try:
+            # Listening to the session's channel now; a log-out announced
+            # before that is caught here instead.
+            sessions = self._context.services.auth.sessions
+            if await sessions.user_of(self._principal.session_id) != self._principal.user.id:
+                raise Unauthenticated(SESSION_ENDED)
+        except BaseException as error:
+            await self._listening.__aexit__(type(error), error, error.__traceback__)
+            raise
+        self._checked_at = time.monotonic()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._listening.__aexit__(kind, error, traceback)
+
     def send_directly(self, sink: DirectSink | None) -> None:
         """Let `sink` take messages while this stream waits (None: stop)."""
-        self._listener.sink = sink
+        if self._listener is not None:
+            self._listener.sink = sink
 
     def session_checked_lately(self) -> bool:
         return time.monotonic() - self._checked_at <= self._recheck_seconds
@@ -66,6 +93,8 @@ class LiveStream:
         return self
 
     async def __anext__(self) -> Delivery:
+        if self._listener is None:
+            raise RuntimeError("iterated outside `async with`")
         delivery = await self._listener.next()
         if isinstance(delivery, Message):
             if delivery.channel == self._session_channel:
@@ -95,15 +124,6 @@ class LiveStream:
         self._checked_at = time.monotonic()
 
 
-@asynccontextmanager
-async def listening(
-    context: Context, principal: Principal, *names: str
-) -> AsyncIterator[LiveStream]:
-    """Listen from now on; iterate when ready (chat replays history in between)."""
-    watched = [*names, channels.session(principal.session_id)]
-    async with context.services.broker.listen(watched) as listener:
-        # Listening to the session's channel now; a log-out announced before
-        # that is caught here instead.
-        if await context.services.auth.sessions.user_of(principal.session_id) != principal.user.id:
-            raise Unauthenticated(SESSION_ENDED)
-        yield LiveStream(listener, context, principal)
+def listening(context: Context, principal: Principal, *names: str) -> LiveStream:
+    """Listen to `names` and the session's channel from `async with` on."""
+    return LiveStream(context, principal, names)

@@ -18,9 +18,9 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Protocol, TypeVar, cast
 
 T = TypeVar("T")
@@ -173,6 +173,28 @@ async def _send_to_groups(message: Message, groups: dict[Hashable, list[Listener
                 listener.deliver(message)
 
 
+class Listening:
+    """`async with hub.listening(...) as listener` (a class: it lives as long as a subscription)."""
+
+    __slots__ = ("_hub", "_listener")
+
+    def __init__(self, hub: Hub, listener: Listener) -> None:
+        self._hub = hub
+        self._listener = listener
+
+    async def __aenter__(self) -> Listener:
+        await self._hub._enter(self._listener)
+        return self._listener
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._hub._leave(self._listener)
+
+
 class Hub:
     def __init__(
         self,
@@ -196,22 +218,24 @@ class Hub:
     def listener_count(self) -> int:
         return len({id(lst) for group in self._listeners.values() for lst in group})
 
-    @asynccontextmanager
-    async def listening(self, channels: Iterable[str], max_queued: int) -> AsyncIterator[Listener]:
-        """A listener for as long as the context lasts, however the context ends.
+    def listening(self, channels: Iterable[str], max_queued: int) -> Listening:
+        """A listener for as long as the `async with` lasts, however it ends."""
+        return Listening(self, Listener(frozenset(channels), max_queued))
 
-        The bookkeeping is done before any await, so a task cancelled while the
-        upstream (un)subscribe is in flight still leaves nothing behind.
-        """
-        listener = Listener(frozenset(channels), max_queued)
+    async def _enter(self, listener: Listener) -> None:
+        # The bookkeeping is done before any await, so a task cancelled while
+        # the upstream (un)subscribe is in flight still leaves nothing behind.
         try:
             for channel in self._register(listener):
                 await self._on_first(channel)
-            yield listener
-        finally:
-            listener.sink = None
-            for channel in self._unregister(listener):
-                await self._on_last(channel)
+        except BaseException:
+            await self._leave(listener)
+            raise
+
+    async def _leave(self, listener: Listener) -> None:
+        listener.sink = None
+        for channel in self._unregister(listener):
+            await self._on_last(channel)
 
     def _register(self, listener: Listener) -> list[str]:
         new_channels = []
