@@ -106,3 +106,64 @@ async def test_a_waiter_that_goes_away_does_not_cancel_the_read_for_the_others()
 
     assert await staying == [1]
     assert store.calls == 1
+
+
+class SteppedStore:
+    """A read per call, each waiting for its own release; records when each started."""
+
+    def __init__(self) -> None:
+        self.started: list[float] = []
+        self.releases: list[asyncio.Event] = []
+        self.fail_with: Exception | None = None
+
+    async def read(self) -> list[int]:
+        self.started.append(time.monotonic())
+        number = len(self.started)
+        release = asyncio.Event()
+        self.releases.append(release)
+        await release.wait()
+        if self.fail_with is not None:
+            raise self.fail_with
+        return [number]
+
+
+async def test_waiters_too_late_for_a_running_read_share_the_read_that_follows_it() -> None:
+    reads, store = SharedReads(), SteppedStore()
+    first = asyncio.create_task(reads.get("k", time.monotonic(), store.read))
+    await asyncio.sleep(0)
+    # later waiters, one after another while the first read runs (a reconnect storm)
+    late = []
+    for _ in range(5):
+        await asyncio.sleep(0.002)
+        late.append(asyncio.create_task(reads.get("k", time.monotonic(), store.read)))
+    await asyncio.sleep(0)
+    assert len(store.started) == 1  # none of them started a read of its own
+    after_the_last_waiter = time.monotonic()
+
+    store.releases[0].set()
+    assert await first == [1]
+    await asyncio.sleep(0)
+    assert len(store.started) == 2  # the follow-up started once the first ended...
+    assert store.started[1] >= after_the_last_waiter  # ...after every late waiter's moment
+    store.releases[1].set()
+
+    assert await asyncio.gather(*late) == [[2]] * 5
+    assert reads.started == 2
+
+
+async def test_a_failed_follow_up_fails_its_waiters() -> None:
+    reads, store = SharedReads(), SteppedStore()
+    first = asyncio.create_task(reads.get("k", time.monotonic(), store.read))
+    await asyncio.sleep(0.002)
+    late = asyncio.create_task(reads.get("k", time.monotonic(), store.read))
+    await asyncio.sleep(0)
+
+    store.releases[0].set()
+    assert await first == [1]
+    await asyncio.sleep(0)
+    store.fail_with = ConnectionError("database gone")
+    store.releases[1].set()
+
+    with pytest.raises(ConnectionError):
+        await late
+    assert len(reads) == 0
