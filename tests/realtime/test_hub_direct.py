@@ -92,6 +92,14 @@ async def waiting_listener(hub: Hub, stack: AsyncExitStack, sink: Sink | None) -
     return consumer
 
 
+async def waiting_with_a_slow_render(stack: AsyncExitStack) -> tuple[Hub, Sink, Consumer]:
+    """A hub and one waiting consumer whose sink renders only once `sink.gate` is set."""
+    hub = Hub(_nothing, _nothing)
+    sink = Sink()
+    sink.gate = asyncio.Event()
+    return hub, sink, await waiting_listener(hub, stack, sink)
+
+
 async def settle() -> None:
     for _ in range(5):
         await asyncio.sleep(0)
@@ -163,10 +171,7 @@ async def test_when_the_direct_way_fails_the_message_is_handed_over_instead(
 async def test_messages_that_arrive_while_a_group_renders_follow_in_order(
     stack: AsyncExitStack,
 ) -> None:
-    hub = Hub(_nothing, _nothing)
-    sink = Sink()
-    sink.gate = asyncio.Event()
-    await waiting_listener(hub, stack, sink)
+    hub, sink, _ = await waiting_with_a_slow_render(stack)
 
     hub.dispatch(CHANNEL, "first")
     await settle()
@@ -184,10 +189,7 @@ async def test_messages_that_arrive_while_a_group_renders_follow_in_order(
 async def test_a_consumer_woken_during_the_render_is_handed_the_message_after_what_woke_it(
     stack: AsyncExitStack,
 ) -> None:
-    hub = Hub(_nothing, _nothing)
-    sink = Sink()
-    sink.gate = asyncio.Event()
-    consumer = await waiting_listener(hub, stack, sink)
+    hub, sink, consumer = await waiting_with_a_slow_render(stack)
     consumer.pause_after_next = asyncio.Event()  # it will be busy with what wakes it
 
     hub.dispatch(CHANNEL, "hello")
@@ -205,10 +207,7 @@ async def test_a_consumer_woken_during_the_render_is_handed_the_message_after_wh
 async def test_a_consumer_back_to_waiting_by_the_end_of_the_render_is_written_to(
     stack: AsyncExitStack,
 ) -> None:
-    hub = Hub(_nothing, _nothing)
-    sink = Sink()
-    sink.gate = asyncio.Event()
-    consumer = await waiting_listener(hub, stack, sink)
+    hub, sink, consumer = await waiting_with_a_slow_render(stack)
 
     hub.dispatch(CHANNEL, "hello")
     await settle()
