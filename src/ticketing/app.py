@@ -18,6 +18,7 @@ from ticketing.auth import passwords
 from ticketing.configuration import service as configuration
 from ticketing.cors import StrictCORSMiddleware
 from ticketing.db import config_for, prepare_sqlite
+from ticketing.gc_tuning import tune_for_serving
 from ticketing.graphql.limits import OperationLimits
 from ticketing.graphql.schema import build_schema
 from ticketing.graphql.view import build_view
@@ -102,4 +103,9 @@ def _middleware(settings: Settings) -> list[Middleware]:
 
 def app_from_environment() -> Starlette:
     """The factory uvicorn calls in each worker: settings from the environment and `.env`."""
-    return create_app(Settings.from_env(os.environ, env_file=Path(".env")))
+    app = create_app(Settings.from_env(os.environ, env_file=Path(".env")))
+    # Only here, in a serving worker: the app, its schema and the imports exist
+    # now and live as long as the process (tests that build many apps in one
+    # process keep CPython's defaults).
+    tune_for_serving()
+    return app

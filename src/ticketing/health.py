@@ -59,6 +59,7 @@ async def diagnostics(request: Request) -> JSONResponse:
                 "written_directly": direct_frames.written_directly(),
             },
             "shared_reads": {"started": services.reads.started, "held": len(services.reads)},
+            "gc": {"thresholds": gc.get_threshold(), "frozen": gc.get_freeze_count()},
         }
     )
 

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from tests.conftest import ServerFactory
 from tests.support.client import GraphQLClient, sign_up
 from tests.support.server import Server
+from ticketing import gc_tuning
 
 CYCLES = 1000
 AT_ONCE = 10  # below WS_MAX_CONNECTIONS_PER_USER (20): a slot frees a moment after close
@@ -93,6 +94,9 @@ async def test_a_thousand_subscribe_and_disconnect_cycles_leave_nothing_behind(
         token = user.token
     before = await _diagnostics(server)
     channels_before = await _channels(server.env["REDIS_URL"], prefix)
+    # (and its worker runs with the collector tuned for serving: gc_tuning.py)
+    assert before["gc"]["thresholds"] == list(gc_tuning.THRESHOLDS)
+    assert before["gc"]["frozen"] > 10_000
     # (while a client is subscribed, the counters do see it)
     async with _subscribed(server, token, ticket_id):
         during = await _diagnostics(server)
