@@ -79,13 +79,11 @@ class ChatOrder:
         self._done_holding(channel)
 
     def _flush(self, channel: str) -> None:
-        """The wait is over: release what is held, oldest first."""
+        """The wait is over: release what is held, oldest first (all newer than the last)."""
         held = self._held.get(channel, {})
         for message in sorted(held.values(), key=lambda m: events.message_event(m).message.id):
             self._release(message)
-            self._last[channel] = max(
-                self._last.get(channel, 0), events.message_event(message).message.id
-            )
+            self._last[channel] = events.message_event(message).message.id
         self._done_holding(channel)
 
     def _done_holding(self, channel: str) -> None:

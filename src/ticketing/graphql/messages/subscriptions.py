@@ -16,14 +16,14 @@ point (`Services.reads`).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from enum import Enum
 from functools import partial
 
 import strawberry
 
 from ticketing.graphql.context import Info
-from ticketing.graphql.direct_frames import frame_sink
+from ticketing.graphql.direct_frames import FrameSink, frame_sink
 from ticketing.graphql.live import listening
 from ticketing.graphql.messages.types import Message
 from ticketing.graphql.shared_execution import share, shared_root
@@ -60,6 +60,16 @@ async def _stored_after(
         if len(batch) < REPLAY_BATCH:
             return
         after_id = int(batch[-1].id)
+
+
+async def _send_each(
+    sink: FrameSink | None, cursor: ChatCursor, messages: AsyncIterator[Message]
+) -> AsyncGenerator[Message, None]:
+    """Each of `messages` sent through `sink`, or yielded where it cannot be; the cursor follows."""
+    async for message in messages:
+        if sink is None or not await sink.send(message):
+            yield message
+        cursor.last_sent = int(message.id)
 
 
 def _root(delivery: Delivery) -> Message:
@@ -127,13 +137,9 @@ class MessageSubscription:
             # Listening already: what is committed from now on is queued, so the
             # replay needs a read started no earlier than now.
             if after is not None:
-                listening_since = time.monotonic()
-                async for message in _stored_after(
-                    reads, ticket.id, cursor.last_sent, listening_since
-                ):
-                    if sink is None or not await sink.send(message):
-                        yield message
-                    cursor.last_sent = int(message.id)
+                replay = _stored_after(reads, ticket.id, cursor.last_sent, time.monotonic())
+                async for message in _send_each(sink, cursor, replay):
+                    yield message
             live.send_directly(sink)
             async for delivery in live:
                 if isinstance(delivery, Delivery):
@@ -152,7 +158,5 @@ class MessageSubscription:
                     missed_since = delivery.at
                 # A gap: read what was missed (this event included) from the database.
                 missed = _stored_after(reads, ticket.id, cursor.last_sent, missed_since)
-                async for message in missed:
-                    if sink is None or not await sink.send(message):
-                        yield message
-                    cursor.last_sent = int(message.id)
+                async for message in _send_each(sink, cursor, missed):
+                    yield message
