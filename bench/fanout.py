@@ -35,6 +35,7 @@ from lib.deployment import check_clean, deployment
 from lib.limits import raise_open_files
 from lib.profiling import Profiles
 from lib.protocol import BURST, STEADY
+from lib.routes import routes_between
 from lib.sender import Sender
 from lib.stats import phase_summary
 from lib.subscribers import ConnectSpec, Subscribers
@@ -138,6 +139,7 @@ def _phase(bench: Bench, target: Target, tag: str, groups: dict[str, list[int]])
     label = PHASE_NAMES[tag]
     workers = groups["server"][1:]
     profiles = Profiles(workers, f"fanout-S{bench.subscribers}-{target.name}-{label}")
+    routes_before = target.routes(args.workers)
     meter = CpuMeter(groups)
     with profiles if args.profile else contextlib.nullcontext():
         if tag == STEADY:
@@ -155,6 +157,9 @@ def _phase(bench: Bench, target: Target, tag: str, groups: dict[str, list[int]])
         )
     summary = phase_summary(collected, sent)
     summary["cpu"] = meter.result()
+    routes_after = target.routes(args.workers)
+    if routes_before is not None and routes_after is not None:
+        summary["routes"] = routes_between(routes_before, routes_after)
     # uvicorn's supervisor kills a worker that misses its 5 s health check and
     # starts another: its sockets (and their deliveries) are gone with it.
     summary["server_workers_replaced"] = sorted(
@@ -167,7 +172,8 @@ def _phase(bench: Bench, target: Target, tag: str, groups: dict[str, list[int]])
         f"  {target.name} {label}: p50 {latency['p50']} ms, p99 {latency['p99']} ms, "
         f"max {latency['max']} ms, {summary['deliveries_per_s']} deliveries/s, "
         f"lost {summary['lost']}, dup {summary['dup']}, cpu {summary['cpu']}, "
-        f"workers replaced {summary['server_workers_replaced']}",
+        f"workers replaced {summary['server_workers_replaced']}, "
+        f"routes {summary.get('routes', '-')}",
         flush=True,
     )
     time.sleep(SETTLE_SECONDS)

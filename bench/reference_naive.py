@@ -50,7 +50,7 @@ async def feed(redis_url: str, channel: str) -> None:
                 for queue in queues:
                     queue.put_nowait(message["data"])
     finally:
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
         await redis.aclose()
 
 

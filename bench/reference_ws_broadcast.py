@@ -63,15 +63,20 @@ async def relay(redis_url: str, channel: str, subscribed: set[ServerConnection])
                 # Bytes sent as text: the frame is UTF-8 JSON already, nothing to encode.
                 broadcast(subscribed, message["data"], text=True)
     finally:
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
         await redis.aclose()
+
+
+def _stop_once(stop: asyncio.Future[None]) -> None:
+    if not stop.done():
+        stop.set_result(None)
 
 
 async def run(port: int, redis_url: str, channel: str) -> None:
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
+        loop.add_signal_handler(signum, _stop_once, stop)
     subscribed: set[ServerConnection] = set()
     async with serve(
         partial(handle, subscribed=subscribed),

@@ -31,7 +31,9 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 # The one departure from production settings: one user holds all S sockets
 # here, where production would have S people; a per-user cap on open sockets
 # (an abuse limit, where the server has one) must not refuse them.
-SETTING_OVERRIDES = {"WS_MAX_CONNECTIONS_PER_USER": "1000000"}
+# /diagnostics: each phase reports how its deliveries went (lib/routes.py); an
+# unused route costs nothing per request.
+SETTING_OVERRIDES = {"WS_MAX_CONNECTIONS_PER_USER": "1000000", "EXPOSE_DIAGNOSTICS": "true"}
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "TMPDIR", "TZ")
 LOGS = REPOSITORY / "bench" / "results" / "logs"
 

@@ -20,6 +20,7 @@ from lib import stores
 from lib.deployment import LOGS, Deployment
 from lib.processes import ManagedProcess, free_port, listening_sockets, port_accepts
 from lib.protocol import BODY_SLOT
+from lib.routes import fan_out_routes
 
 BENCH = Path(__file__).resolve().parents[1]
 READY_SECONDS = 60.0
@@ -43,6 +44,10 @@ class Target:
 
     def server(self) -> ManagedProcess:
         raise NotImplementedError
+
+    def routes(self, workers: int) -> dict[str, int] | None:
+        """How its deliveries went so far (lib/routes.py); None: it does not say."""
+        return None
 
 
 @dataclass
@@ -74,6 +79,9 @@ class Ours(Target):
 
     def server(self) -> ManagedProcess:
         return self.deployment.server
+
+    def routes(self, workers: int) -> dict[str, int] | None:
+        return fan_out_routes(self.deployment.base_url, workers)
 
 
 def templates(sample_frame: str) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -52,8 +53,11 @@ async def diagnostics(request: Request) -> JSONResponse:
     gc.collect()
     return JSONResponse(
         {
+            # Counts are per worker process: this says which one answered.
+            "pid": os.getpid(),
             "tasks": len(asyncio.all_tasks()),
             "broker": services.broker.stats(),
+            "fan_out": services.broker.routes(),
             "live_results": {
                 **shared_execution.stats(),
                 "written_directly": direct_frames.written_directly(),

@@ -94,7 +94,9 @@ async def test_a_thousand_subscribe_and_disconnect_cycles_leave_nothing_behind(
         token = user.token
     before = await _diagnostics(server)
     channels_before = await _channels(server.env["REDIS_URL"], prefix)
-    # (and its worker runs with the collector tuned for serving: gc_tuning.py)
+    # (the counts are the serving process's own, and it runs with the collector
+    # tuned for serving: gc_tuning.py)
+    assert before["pid"] == server.pid
     assert before["gc"]["thresholds"] == list(gc_tuning.THRESHOLDS)
     assert before["gc"]["frozen"] > 10_000
     # (while a client is subscribed, the counters do see it)

@@ -64,7 +64,7 @@ async def test_a_chat_event_is_executed_once_per_audience_and_seen_as_each_may_s
         # and several sessions of the owner and of another admin on its chat
         owners = await _subscribers(stack, server, owner_email, ticket_id)
         admins = await _subscribers(stack, server, reader_email, ticket_id)
-        counts = [(await _diagnostics(server))["live_results"]]
+        diagnostics = [await _diagnostics(server)]
 
         # when: the writing admin sends two messages, one after the other
         bodies = ["Have you tried turning it off?", "And on again?"]
@@ -75,7 +75,7 @@ async def test_a_chat_event_is_executed_once_per_audience_and_seen_as_each_may_s
                 variables = {"input": {"ticketId": ticket_id, "body": body}}
                 sent.append((await writer.execute(SEND_MESSAGE, variables)).ok()["sendMessage"])
                 results = await asyncio.gather(*(live.wait_for(number) for live in owners + admins))
-                counts.append((await _diagnostics(server))["live_results"])
+                diagnostics.append(await _diagnostics(server))
 
     # then: every subscriber has both, in order; the owner's without the admin's email
     owner_views = [view["messageAdded"] for r in results[:SUBSCRIBERS_PER_AUDIENCE] for view in r]
@@ -88,6 +88,7 @@ async def test_a_chat_event_is_executed_once_per_audience_and_seen_as_each_may_s
     # and each message's selection ran once for the owner's sessions and once for
     # the admins, and its result reached every subscriber
     subscribers = 2 * SUBSCRIBERS_PER_AUDIENCE
+    counts = [d["live_results"] for d in diagnostics]
     for before, after in itertools.pairwise(counts):
         assert after["executed"] - before["executed"] == 2, (before, after)
         handed_on = (after["reused"] - before["reused"]) + (
@@ -97,6 +98,8 @@ async def test_a_chat_event_is_executed_once_per_audience_and_seen_as_each_may_s
     # and the second (every subscription waiting by then) was written to every
     # socket directly, without waking a subscription
     assert counts[2]["written_directly"] - counts[1]["written_directly"] == subscribers, counts
+    direct = [d["fan_out"]["direct"] for d in diagnostics]
+    assert direct[2] - direct[1] == subscribers, diagnostics
 
 
 async def _roots_settle_at(server: Server, most: int) -> int:

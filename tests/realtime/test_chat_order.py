@@ -69,6 +69,7 @@ async def test_an_event_ahead_of_its_predecessor_waits_for_it() -> None:
 
     order.push(chat_event(2, 1))
     assert released.ids() == [1, 2, 3, 4]
+    assert (order.held, order.released_late) == (2, 0)
 
 
 async def test_what_waits_for_a_lost_predecessor_goes_out_after_the_hold() -> None:
@@ -86,6 +87,7 @@ async def test_what_waits_for_a_lost_predecessor_goes_out_after_the_hold() -> No
     assert released.ids() == [1, 3, 4]
     order.push(chat_event(5, 4))  # and the ticket goes on in order
     assert released.ids() == [1, 3, 4, 5]
+    assert (order.held, order.released_late) == (2, 2)
 
 
 async def test_old_and_repeated_events_go_out_at_once() -> None:

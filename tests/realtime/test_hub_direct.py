@@ -105,6 +105,11 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
+def routes(hub: Hub) -> dict[str, int]:
+    """The hub's non-zero route counts (Routes)."""
+    return {name: count for name, count in hub.stats().items() if count}
+
+
 def data(handed: list[Delivery]) -> list[str]:
     return [d.data if isinstance(d, Message) else "gap" for d in handed]
 
@@ -124,6 +129,7 @@ async def test_waiting_sinks_are_written_and_their_group_rendered_once(
     assert sum(len(sink.rendered) for sink in admins) == 1
     assert owner.rendered == ["hello"]
     assert all(consumer.handed == [] for consumer in consumers)  # none was woken
+    assert routes(hub) == {"direct": 4}
 
 
 async def test_a_listener_without_a_sink_or_whose_sink_declines_is_handed_the_message(
@@ -141,6 +147,7 @@ async def test_a_listener_without_a_sink_or_whose_sink_declines_is_handed_the_me
     assert data(plain.handed) == ["hello"]
     assert data(declined.handed) == ["hello"]
     assert declining.rendered == declining.written == []
+    assert routes(hub) == {"plain": 1, "declined": 1}
 
 
 @pytest.mark.parametrize("failure", ["no payload", "render raises", "write declines"])
@@ -166,6 +173,7 @@ async def test_when_the_direct_way_fails_the_message_is_handed_over_instead(
     assert all(sink.written == [] for sink in sinks)
     logged = [record for record in caplog.records if record.exc_info]
     assert len(logged) == (1 if failure == "render raises" else 0)
+    assert routes(hub) == {"unwritten" if failure == "write declines" else "unrendered": 2}
 
 
 async def test_messages_that_arrive_while_a_group_renders_follow_in_order(
@@ -202,6 +210,7 @@ async def test_a_consumer_woken_during_the_render_is_handed_the_message_after_wh
     consumer.pause_after_next.set()
     await settle()
     assert data(consumer.handed) == ["gap", "hello"]
+    assert routes(hub) == {"woke": 1}
 
 
 async def test_a_consumer_back_to_waiting_by_the_end_of_the_render_is_written_to(
@@ -237,6 +246,7 @@ async def test_a_busy_consumer_gets_the_message_queued_behind_what_it_holds(
         Message(CHANNEL, "one"),
         Message(CHANNEL, "two"),
     ]
+    assert routes(hub) == {"busy": 2}
 
 
 async def test_a_listener_that_leaves_loses_its_sink() -> None:

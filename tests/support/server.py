@@ -45,6 +45,12 @@ class Server:
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
+    def pid(self) -> int:
+        """The process `ticketing serve` runs in (with one worker, the one that serves)."""
+        assert self._process is not None, "the server is not started"
+        return self._process.pid
+
+    @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

@@ -30,3 +30,7 @@ class Broker(Protocol):
     def stats(self) -> dict[str, int]:
         """Local listeners and upstream channel subscriptions (for diagnostics)."""
         ...
+
+    def routes(self) -> dict[str, int]:
+        """How this process's deliveries went: written directly or queued, and why (`Hub.stats`)."""
+        ...

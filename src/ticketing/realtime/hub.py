@@ -86,11 +86,36 @@ class DirectSink(Protocol):
 class Ordering(Protocol):
     """Puts a channel's messages back in order before they fan out (realtime/ordering.py)."""
 
+    held: int  # messages that came before their predecessor
+    released_late: int  # of those, released when the wait ran out
+
     def push(self, message: Message) -> None: ...
 
     def forget(self, channel: str) -> None: ...
 
     def restart(self) -> None: ...
+
+
+class Routes:
+    """How this process's deliveries went, for /diagnostics.
+
+    `direct`: written by a direct round. Every other delivery was queued for its
+    consumer, counted by the reason: it has no sink (`plain`); its consumer was
+    busy or had a backlog (`busy`); the sink declined it (`declined`: not the
+    next event for that subscriber, or a session re-check is due); the render
+    gave nothing (`unrendered`); the consumer woke while the group rendered
+    (`woke`); or the socket did not take the frame (`unwritten`). A run whose
+    latency is worse than another's shows here which way its deliveries went.
+    """
+
+    __slots__ = ("busy", "declined", "direct", "plain", "unrendered", "unwritten", "woke")
+
+    def __init__(self) -> None:
+        self.direct = self.plain = self.busy = self.declined = 0
+        self.unrendered = self.woke = self.unwritten = 0
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in sorted(self.__slots__)}
 
 
 class Listener:
@@ -155,21 +180,28 @@ async def _render(sink: DirectSink, message: Message) -> bytes | None:
         return None
 
 
-async def _send_to_groups(message: Message, groups: dict[Hashable, list[Listener]]) -> None:
+async def _send_to_groups(
+    message: Message, groups: dict[Hashable, list[Listener]], routes: Routes
+) -> None:
     for members in groups.values():
         sink = members[0].sink
         payload = None if sink is None else await _render(sink, message)
+        if payload is None:
+            routes.unrendered += len(members)
+            for listener in members:
+                listener.deliver(message)
+            continue
         for listener in members:
             sink = listener.sink
             # Asked again: while rendering, the consumer may have woken (a gap,
             # a log-out) or its socket may have filled up.
-            written = (
-                payload is not None
-                and sink is not None
-                and listener.idle
-                and sink.write(message, payload)
-            )
-            if not written:
+            if sink is None or not listener.idle:
+                routes.woke += 1
+                listener.deliver(message)
+            elif sink.write(message, payload):
+                routes.direct += 1
+            else:
+                routes.unwritten += 1
                 listener.deliver(message)
 
 
@@ -209,6 +241,7 @@ class Hub:
         # Channels with a direct round in flight, and the messages waiting behind it.
         self._rounds: dict[str, deque[Message]] = {}
         self._round_tasks: set[asyncio.Task[None]] = set()
+        self.routes = Routes()
 
     @property
     def channels(self) -> list[str]:
@@ -283,14 +316,27 @@ class Hub:
     def _queue_or_group(self, message: Message) -> dict[Hashable, list[Listener]]:
         """Queue `message` to each listener that cannot take it directly; group the rest."""
         groups: dict[Hashable, list[Listener]] = {}
+        routes = self.routes
         for listener in tuple(self._listeners.get(message.channel, ())):
             sink = listener.sink
-            key = sink.group_of(message) if sink is not None and listener.idle else None
-            if key is None:
-                listener.deliver(message)
+            if sink is None:
+                routes.plain += 1
+            elif not listener.idle:
+                routes.busy += 1
+            elif (key := sink.group_of(message)) is None:
+                routes.declined += 1
             else:
                 groups.setdefault(key, []).append(listener)
+                continue
+            listener.deliver(message)
         return groups
+
+    def stats(self) -> dict[str, int]:
+        """`Routes.counts()`, and how many messages the ordering held (for /diagnostics)."""
+        held = {}
+        if self._ordering is not None:
+            held = {"held": self._ordering.held, "released_late": self._ordering.released_late}
+        return {**self.routes.counts(), **held}
 
     async def _direct_rounds(
         self, message: Message, groups: dict[Hashable, list[Listener]]
@@ -300,7 +346,7 @@ class Hub:
         waiting = self._rounds[channel]
         try:
             while groups:
-                await _send_to_groups(message, groups)
+                await _send_to_groups(message, groups, self.routes)
                 groups = {}
                 while waiting and not groups:
                     message = waiting.popleft()

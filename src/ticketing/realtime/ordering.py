@@ -30,6 +30,8 @@ class ChatOrder:
         self._last: dict[str, int] = {}  # per channel: the newest id released
         self._held: dict[str, dict[int | None, Message]] = {}  # by the id they follow
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self.held = 0
+        self.released_late = 0
 
     def push(self, message: Message) -> None:
         channel = message.channel
@@ -64,9 +66,14 @@ class ChatOrder:
     def _hold(self, message: Message, previous_id: int | None) -> None:
         channel = message.channel
         self._held.setdefault(channel, {})[previous_id] = message
+        self.held += 1
         if channel not in self._timers:
             loop = asyncio.get_running_loop()
-            self._timers[channel] = loop.call_later(HOLD_SECONDS, self._flush, channel)
+            self._timers[channel] = loop.call_later(HOLD_SECONDS, self._wait_over, channel)
+
+    def _wait_over(self, channel: str) -> None:
+        self.released_late += len(self._held.get(channel, ()))
+        self._flush(channel)
 
     def _release_followers(self, channel: str) -> None:
         held = self._held.get(channel)
@@ -79,7 +86,7 @@ class ChatOrder:
         self._done_holding(channel)
 
     def _flush(self, channel: str) -> None:
-        """The wait is over: release what is held, oldest first (all newer than the last)."""
+        """Release what is held, oldest first (all newer than the last)."""
         held = self._held.get(channel, {})
         for message in sorted(held.values(), key=lambda m: events.message_event(m).message.id):
             self._release(message)

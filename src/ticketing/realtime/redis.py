@@ -71,6 +71,9 @@ class RedisBroker:
     ) -> AbstractAsyncContextManager[Listener]:
         return self._hub.listening(channels, max_queued)
 
+    def routes(self) -> dict[str, int]:
+        return self._hub.stats()
+
     def stats(self) -> dict[str, int]:
         return {
             "listeners": self._hub.listener_count,
