@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
+import jwt
 import pytest
+from gql import Client, GraphQLRequest
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.websockets import WebsocketsTransport
 
 from tests.conftest import BACKENDS, ServerFactory
 from tests.support.client import LOG_IN, PASSWORD, SIGN_UP, GraphQLClient, log_in, sign_up
@@ -45,6 +50,32 @@ async def test_an_expired_access_token_is_unauthenticated_and_refresh_recovers(
 
     assert expired.codes == ["UNAUTHENTICATED"]
     assert again.ok()["me"]["email"] == "expiry@example.com"
+
+
+async def test_a_token_that_expires_while_its_socket_is_open_is_refused_from_then_on(
+    make_server: ServerFactory, backend: str
+) -> None:
+    # The socket's operations keep the user row its connection_init loaded for
+    # a few seconds (graphql/context.py), but check the token's expiry afresh.
+    server = make_server(backend, ACCESS_TOKEN_TTL_SECONDS="2")
+    async with GraphQLClient(server.graphql_url) as client:
+        await sign_up(client, "socket-expiry@example.com")
+    assert client.token is not None
+    expires_at = jwt.decode(client.token, options={"verify_signature": False})["exp"]
+    transport = WebsocketsTransport(
+        url=server.ws_url,
+        init_payload={"authorization": f"Bearer {client.token}"},
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+    )
+    async with Client(transport=transport) as socket:
+        before = await socket.execute(GraphQLRequest(ME))
+        await asyncio.sleep(expires_at - time.time() + 0.2)
+        with pytest.raises(TransportQueryError) as after:
+            await socket.execute(GraphQLRequest(ME))
+
+    assert before["me"]["email"] == "socket-expiry@example.com"
+    assert after.value.errors is not None
+    assert [e["extensions"]["code"] for e in after.value.errors] == ["UNAUTHENTICATED"]
 
 
 async def test_the_cookie_follows_the_cookie_settings(

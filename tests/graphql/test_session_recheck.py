@@ -21,10 +21,11 @@ from typing import Any, cast
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from ticketing.auth.service import SESSION_ENDED
 from ticketing.errors import Unauthenticated
 from ticketing.graphql import live
 from ticketing.graphql.context import Context
-from ticketing.graphql.live import SESSION_ENDED, listening
+from ticketing.graphql.live import listening
 from ticketing.realtime import channels
 from ticketing.realtime.hub import Delivery, Message
 from ticketing.realtime.memory import MemoryBroker

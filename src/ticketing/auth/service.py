@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 
 from ticketing.activity import service as activity
@@ -12,6 +13,7 @@ from ticketing.auth.passwords import hash_password, needs_rehash, verify_passwor
 from ticketing.auth.sessions import Rotation, SessionStore
 from ticketing.auth.throttle import LoginThrottle
 from ticketing.auth.tokens import (
+    INVALID_OR_EXPIRED,
     IssuedAccessToken,
     RefreshToken,
     TokenCodec,
@@ -29,6 +31,7 @@ from ticketing.users.models import User
 logger = logging.getLogger(__name__)
 
 WRONG_CREDENTIALS = "Wrong email or password."
+SESSION_ENDED = "The session has ended. Log in again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,7 @@ class Principal:
 
     user: User
     session_id: str
+    token_expires_at: int  # the access token's `exp`, seconds since the epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +165,23 @@ class AuthService:
         claims = self.codec.decode(access_token)
         session_user = await self.sessions.user_of(claims.session_id)
         if session_user is None or session_user != claims.user_id:
-            raise Unauthenticated("The session has ended. Log in again.")
+            raise Unauthenticated(SESSION_ENDED)
         user = await User.get_or_none(id=claims.user_id)
         if user is None:
-            raise Unauthenticated("The session has ended. Log in again.")
-        return Principal(user=user, session_id=claims.session_id)
+            raise Unauthenticated(SESSION_ENDED)
+        return Principal(
+            user=user, session_id=claims.session_id, token_expires_at=claims.expires_at
+        )
+
+    async def recheck(self, principal: Principal) -> Principal:
+        """`principal` again, its user row as it was: UNAUTHENTICATED once its token
+        has expired or its session has ended (the rest of `authenticate`, whose
+        token it came from, holds still: the signature and claims do not change)."""
+        if time.time() >= principal.token_expires_at:  # as PyJWT's own expiry check
+            raise Unauthenticated(INVALID_OR_EXPIRED)
+        if await self.sessions.user_of(principal.session_id) != principal.user.id:
+            raise Unauthenticated(SESSION_ENDED)
+        return principal
 
     async def _start_session(self, user: User) -> SignedIn:
         session_id = new_session_id()

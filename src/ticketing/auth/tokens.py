@@ -17,12 +17,14 @@ ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105  (a claim value, not a secret)
 _TOKEN_PART = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "sid", "jti", "typ"]
+INVALID_OR_EXPIRED = "The access token is invalid or has expired."
 
 
 @dataclass(frozen=True, slots=True)
 class AccessClaims:
     user_id: int
     session_id: str
+    expires_at: int  # `exp`, seconds since the epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +70,16 @@ class TokenCodec:
                 options={"require": _REQUIRED_CLAIMS},
             )
         except jwt.PyJWTError:
-            raise Unauthenticated("The access token is invalid or has expired.") from None
+            raise Unauthenticated(INVALID_OR_EXPIRED) from None
         if claims["typ"] != ACCESS_TOKEN_TYPE or not isinstance(claims["sid"], str):
-            raise Unauthenticated("The access token is invalid or has expired.")
+            raise Unauthenticated(INVALID_OR_EXPIRED)
         try:
             user_id = int(claims["sub"])
         except (TypeError, ValueError):
-            raise Unauthenticated("The access token is invalid or has expired.") from None
-        return AccessClaims(user_id=user_id, session_id=claims["sid"])
+            raise Unauthenticated(INVALID_OR_EXPIRED) from None
+        return AccessClaims(
+            user_id=user_id, session_id=claims["sid"], expires_at=int(claims["exp"])
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,14 +17,13 @@ from types import TracebackType
 
 from redis.exceptions import RedisError
 
-from ticketing.auth.service import Principal
+from ticketing.auth.service import SESSION_ENDED, Principal
 from ticketing.errors import Unauthenticated
 from ticketing.graphql.context import Context
 from ticketing.realtime import channels
 from ticketing.realtime.hub import Delivery, DirectSink, Listener, Message
 
 SESSION_RECHECK_SECONDS = 30.0
-SESSION_ENDED = "The session has ended. Log in again."
 logger = logging.getLogger(__name__)
 
 
