@@ -7,10 +7,12 @@ import hashlib
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
 
+from ticketing.auth import tokens
 from ticketing.auth.tokens import RefreshToken, TokenCodec, new_refresh_token, new_session_id
 from ticketing.errors import Unauthenticated
 
@@ -154,3 +156,63 @@ def test_refresh_digest_is_sha256_hex_of_the_secret() -> None:
     assert len(digest) == 64
     assert digest != token.secret
     assert digest != new_refresh_token(token.session_id).digest
+
+
+class CountedVerifications:
+    """Counts the real signature checks (`jwt.decode` calls) a codec makes."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = jwt.decode
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(tokens.jwt, "decode", counted)
+
+
+def _fresh_codec() -> TokenCodec:
+    return TokenCodec(secret=SECRET, issuer="ticketing", audience="ticketing-api", ttl_seconds=900)
+
+
+def test_a_verified_token_is_not_verified_again_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    codec = _fresh_codec()
+    verifications = CountedVerifications(monkeypatch)
+    token = _signed(_claims(exp=int(time.time()) + 60))
+
+    first, again = codec.decode(token), codec.decode(token)
+    assert verifications.count == 1
+    assert again == first
+
+    # once its `exp` has passed, the kept claims are refused as PyJWT would refuse them
+    later = time.time() + 61
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    with pytest.raises(Unauthenticated):
+        codec.decode(token)
+
+
+def test_forged_tokens_are_never_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    codec = _fresh_codec()
+    verifications = CountedVerifications(monkeypatch)
+    forged = _signed(_claims(), key="another-secret-" + "x" * 48)
+
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            codec.decode(forged)
+    assert verifications.count == 2
+
+
+def test_the_tokens_kept_are_bounded_oldest_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens, "VERIFIED_TOKENS_KEPT", 2)
+    codec = _fresh_codec()
+    verifications = CountedVerifications(monkeypatch)
+    oldest, middle, newest = (_signed(_claims(jti=f"jti-{n}")) for n in range(3))
+
+    for token in (oldest, middle, newest, newest, middle):
+        codec.decode(token)
+    assert verifications.count == 3
+    codec.decode(oldest)
+    assert verifications.count == 4

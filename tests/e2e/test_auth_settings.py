@@ -14,6 +14,7 @@ from gql.transport.websockets import WebsocketsTransport
 from tests.conftest import BACKENDS, ServerFactory
 from tests.support.client import LOG_IN, PASSWORD, SIGN_UP, GraphQLClient, log_in, sign_up
 from tests.support.server import run_cli
+from ticketing.auth.service import USER_ROW_MAX_AGE_SECONDS
 
 ME = "query { me { id email role } }"
 REFRESH = "mutation { refreshToken { accessToken } }"
@@ -129,6 +130,35 @@ async def test_an_admin_made_on_the_command_line_logs_in_as_admin(
 
     assert payload["user"]["role"] == "ADMIN"
     assert payload["user"]["email"] == "boss@example.com"
+
+
+async def test_a_role_given_on_the_command_line_reaches_a_signed_in_user_within_seconds(
+    make_server: ServerFactory, backend: str
+) -> None:
+    # Requests authenticate with a user row at most USER_ROW_MAX_AGE_SECONDS old
+    # (auth/service.py): the promotion is in force by then, with no new log-in.
+    server = make_server(backend)
+    async with GraphQLClient(server.graphql_url) as client:
+        await sign_up(client, "promoted@example.com")
+        before = (await client.execute(ME)).ok()["me"]["role"]
+        made = run_cli(
+            "create-admin",
+            "--email",
+            "promoted@example.com",
+            "--password",
+            PASSWORD,
+            env=server.env,
+            cwd=server.workdir,
+        )
+        assert made.returncode == 0, made.stderr
+        promoted_at = time.monotonic()
+        deadline = promoted_at + USER_ROW_MAX_AGE_SECONDS + 2
+        role = before
+        while role != "ADMIN" and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            role = (await client.execute(ME)).ok()["me"]["role"]
+
+    assert (before, role) == ("USER", "ADMIN")
 
 
 async def test_an_admin_from_the_environment_exists_at_first_start(

@@ -78,3 +78,18 @@ async def test_a_page_of_tickets_costs_a_constant_number_of_statements(
     # users (owners and assignees), messages, authors
     assert small == large
     assert large <= 7
+
+
+async def test_requests_of_the_next_seconds_share_the_user_row_of_their_session_check(
+    make_server: ServerFactory, backend: str
+) -> None:
+    # The session itself is checked in the session store on every request; the
+    # user row behind it is read once for USER_ROW_MAX_AGE_SECONDS (auth/service.py).
+    server = make_server(backend, EXPOSE_SQL_STATEMENT_COUNT="true")
+    async with GraphQLClient(server.graphql_url) as client:
+        await sign_up(client, "counted@example.com")
+        first = await client.execute("query { me { email } }")
+        second = await client.execute("query { me { email } }")
+
+    assert first.ok() == second.ok() == {"me": {"email": "counted@example.com"}}
+    assert (first.extensions["sqlStatements"], second.extensions["sqlStatements"]) == (1, 0)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 
 from ticketing.activity import service as activity
 from ticketing.activity.models import LogLevel
@@ -13,7 +14,6 @@ from ticketing.auth.passwords import hash_password, needs_rehash, verify_passwor
 from ticketing.auth.sessions import Rotation, SessionStore
 from ticketing.auth.throttle import LoginThrottle
 from ticketing.auth.tokens import (
-    INVALID_OR_EXPIRED,
     IssuedAccessToken,
     RefreshToken,
     TokenCodec,
@@ -25,6 +25,7 @@ from ticketing.errors import Forbidden, Unauthenticated
 from ticketing.realtime import channels
 from ticketing.realtime.broker import Broker
 from ticketing.realtime.outbox import change
+from ticketing.realtime.shared_reads import SharedReads
 from ticketing.users import service as users
 from ticketing.users.models import User
 
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 WRONG_CREDENTIALS = "Wrong email or password."
 SESSION_ENDED = "The session has ended. Log in again."
+# How old a user row that authenticates a request may be: a change to a user
+# (a role given by `create-admin`) is in force everywhere within this time.
+USER_ROW_MAX_AGE_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +51,6 @@ class Principal:
 
     user: User
     session_id: str
-    token_expires_at: int  # the access token's `exp`, seconds since the epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ class AuthService:
     codec: TokenCodec
     refresh_ttl_seconds: int
     broker: Broker
+    reads: SharedReads = field(default_factory=SharedReads)
 
     async def sign_up(self, *, email: str, password: str, display_name: str) -> SignedIn:
         """Create a USER and sign them in; FORBIDDEN while registration is closed."""
@@ -166,22 +170,17 @@ class AuthService:
         session_user = await self.sessions.user_of(claims.session_id)
         if session_user is None or session_user != claims.user_id:
             raise Unauthenticated(SESSION_ENDED)
-        user = await User.get_or_none(id=claims.user_id)
+        # The session is checked every time (log-out is immediate); the user
+        # row may be a few seconds old (USER_ROW_MAX_AGE_SECONDS), shared by the
+        # requests and sockets of this process that ask for it meanwhile.
+        user = await self.reads.get(
+            ("user", claims.user_id),
+            time.monotonic() - USER_ROW_MAX_AGE_SECONDS,
+            partial(User.get_or_none, id=claims.user_id),
+        )
         if user is None:
             raise Unauthenticated(SESSION_ENDED)
-        return Principal(
-            user=user, session_id=claims.session_id, token_expires_at=claims.expires_at
-        )
-
-    async def recheck(self, principal: Principal) -> Principal:
-        """`principal` again, its user row as it was: UNAUTHENTICATED once its token
-        has expired or its session has ended (the rest of `authenticate`, whose
-        token it came from, holds still: the signature and claims do not change)."""
-        if time.time() >= principal.token_expires_at:  # as PyJWT's own expiry check
-            raise Unauthenticated(INVALID_OR_EXPIRED)
-        if await self.sessions.user_of(principal.session_id) != principal.user.id:
-            raise Unauthenticated(SESSION_ENDED)
-        return principal
+        return Principal(user=user, session_id=claims.session_id)
 
     async def _start_session(self, user: User) -> SignedIn:
         session_id = new_session_id()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -18,6 +19,9 @@ ACCESS_TOKEN_TYPE = "access"  # noqa: S105  (a claim value, not a secret)
 _TOKEN_PART = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "sid", "jti", "typ"]
 INVALID_OR_EXPIRED = "The access token is invalid or has expired."
+# Tokens verified lately, kept so that a client's next request (or its socket's
+# first subscription right after connection_init) is not verified again.
+VERIFIED_TOKENS_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,11 @@ class TokenCodec:
     issuer: str
     audience: str
     ttl_seconds: int
+    # token -> its claims, for tokens whose signature and claims were verified
+    # (what a token says cannot change; only its expiry is checked again).
+    _verified: dict[str, AccessClaims] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def issue(self, *, user_id: int, session_id: str) -> IssuedAccessToken:
         now = datetime.now(UTC).replace(microsecond=0)
@@ -60,6 +69,18 @@ class TokenCodec:
 
     def decode(self, token: str) -> AccessClaims:
         """Verify signature, algorithm, issuer, audience, expiry and type, or raise."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
+            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[token] = claims
+        elif time.time() >= claims.expires_at:  # as PyJWT's own expiry check
+            del self._verified[token]
+            raise Unauthenticated(INVALID_OR_EXPIRED)
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -19,8 +18,6 @@ from ticketing.users.models import User
 REFRESH_COOKIE = "refresh_token"
 REFRESH_COOKIE_PATH = "/graphql"
 BEARER_PREFIX = "bearer "
-# How long a socket's operations use the user row its last full check loaded.
-USER_ROW_REUSE_SECONDS = 5.0
 
 
 @dataclass
@@ -35,8 +32,6 @@ class Context:
     # a socket's lives as long as the socket, so every operation that starts on
     # it forgets the answer first (see SessionPerOperation).
     _principal: Principal | None = field(default=None, init=False)
-    # A socket's last fully checked principal, and when (monotonic).
-    _loaded: tuple[Principal, float] | None = field(default=None, init=False)
 
     @property
     def is_websocket(self) -> bool:
@@ -59,25 +54,13 @@ class Context:
 
         The session is checked once per operation, so a logged-out session is
         refused from the next operation on, also on a socket opened before.
-        On a socket, an operation within USER_ROW_REUSE_SECONDS of the last full
-        check re-checks only what can change meanwhile (the token's expiry, the
-        session) and keeps the user row: a (re)connecting client's first
-        subscription right after `connection_init` then costs one Redis read,
-        not a token decode, a Redis read and a database read again.
         """
         if self._principal is not None:
             return self._principal
         token = self.bearer_token()
         if token is None:
             return None
-        auth = self.services.auth
-        loaded = self._loaded
-        if loaded is not None and time.monotonic() - loaded[1] <= USER_ROW_REUSE_SECONDS:
-            self._principal = await auth.recheck(loaded[0])
-            return self._principal
-        self._principal = await auth.authenticate(token)
-        if self.is_websocket:
-            self._loaded = (self._principal, time.monotonic())
+        self._principal = await self.services.auth.authenticate(token)
         return self._principal
 
     @property
