@@ -26,11 +26,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+from typing import Any, cast
 
-from uvicorn._types import ASGISendEvent
+from uvicorn._types import ASGIReceiveEvent, ASGISendEvent
 from websockets.http11 import Request
 from websockets.protocol import State
 
+from ticketing.light_async import Flag, Inbox
 from ticketing.ws_shutdown import GoingAwayOnShutdown
 
 logger = logging.getLogger("ticketing.ws")
@@ -63,6 +65,13 @@ def text_frame(payload: bytes) -> bytes:
 
 class WebSocketProtocol(GoingAwayOnShutdown):
     _aborted = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # uvicorn's asyncio.Queue and asyncio.Event, of which it uses only
+        # put_nowait/get/empty and set/clear/is_set/wait: ~3.8 KB a socket less.
+        self.queue = cast("asyncio.Queue[ASGIReceiveEvent]", Inbox())
+        self.writable = cast("asyncio.Event", Flag(is_set=True))
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
@@ -100,7 +109,11 @@ class WebSocketProtocol(GoingAwayOnShutdown):
         await super().send(message)  # after an abort: raises ClientDisconnected
         if message["type"] == "websocket.accept" and self.handshake_complete:
             # uvicorn reads the handshake's request and response only until
-            # here; a socket lives for hours, so they go (~4 KB a socket).
+            # here; a socket lives for hours, so they go (~4 KB a socket). The
+            # request's headers are emptied too: websockets' parser keeps the
+            # request in its frame for the socket's life (~3 KB; the scope has
+            # its own copy of the headers).
+            self.request.headers.clear()
             del self.request, self.response
 
     def keepalive_timeout(self) -> None:

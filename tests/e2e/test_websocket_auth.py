@@ -7,7 +7,11 @@ import json
 import pytest
 import websockets
 from gql import Client, GraphQLRequest
-from gql.transport.exceptions import TransportConnectionFailed, TransportServerError
+from gql.transport.exceptions import (
+    TransportConnectionFailed,
+    TransportQueryError,
+    TransportServerError,
+)
 from gql.transport.websockets import WebsocketsTransport
 
 from tests.support.client import GraphQLClient, sign_up
@@ -88,3 +92,19 @@ async def test_a_logged_out_token_is_refused_at_connection_init(
     assert isinstance(closed, websockets.ConnectionClosed)
     assert closed.rcvd is not None
     assert closed.rcvd.code == 4403
+
+
+async def test_a_query_on_an_open_socket_after_log_out_is_unauthenticated(
+    client: GraphQLClient, server: Server, unique_email: str
+) -> None:
+    # every operation checks its session, also on a socket signed in before
+    await sign_up(client, unique_email)
+    async with Client(transport=_transport(server, TRANSPORT_WS, client.token)) as session:
+        before = await session.execute(GraphQLRequest(ME))
+        (await client.execute("mutation { logOut }")).ok()
+        with pytest.raises(TransportQueryError) as after:
+            await session.execute(GraphQLRequest(ME))
+
+    assert before == {"me": {"email": unique_email.lower()}}
+    assert after.value.errors is not None
+    assert [error["extensions"]["code"] for error in after.value.errors] == ["UNAUTHENTICATED"]

@@ -30,7 +30,7 @@ class Context:
     connection_params: dict[str, object] | None = None
     # Checked once per operation: the context of an HTTP request lives for one;
     # a socket's lives as long as the socket, so every operation that starts on
-    # it forgets the answer first (see SessionPerOperation).
+    # it forgets the answer first (see ws_handlers.py).
     _principal: Principal | None = field(default=None, init=False)
 
     @property

@@ -1,6 +1,6 @@
 """Limits on what one operation may ask for: tokens, depth, aliases and cost.
 
-- Tokens: graphql-core's parser stops past `max_tokens` (strawberry's MaxTokensLimiter).
+- Tokens: graphql-core's parser stops past `max_tokens` (parser_cache.py).
 - Depth and aliases: measured from the document alone, before validation, so an
   oversized document is refused before the (costlier) validation rules run.
 - Cost: after validation, with the operation's variables (see `cost.py`), which a
@@ -17,13 +17,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from graphql.error import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from ticketing.graphql.cost import operation_cost
 from ticketing.graphql.document_shape import measure
+from ticketing.graphql.parser_cache import InBandParserCache
 
 VALIDATION_CACHE_SIZE = 512
+PARSE_CACHE_SIZE = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +37,9 @@ class OperationLimits:
 
 
 def limit_extensions(limits: OperationLimits) -> list[Callable[[], SchemaExtension]]:
-    """The extensions that enforce `limits`; they replace strawberry's ValidationCache."""
+    """The extensions that enforce `limits`, parsing and validating (both cached)."""
     return [
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: InBandParserCache(maxsize=PARSE_CACHE_SIZE, max_tokens=limits.max_tokens),
         lambda: LimitedValidation(limits),
     ]
 

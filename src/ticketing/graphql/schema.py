@@ -18,8 +18,6 @@ from ticketing.graphql.errors import ErrorCodes, TicketingSchema
 from ticketing.graphql.limits import OperationLimits, limit_extensions
 from ticketing.graphql.messages.mutations import MessageMutation
 from ticketing.graphql.messages.subscriptions import MessageSubscription
-from ticketing.graphql.parser_cache import InBandParserCache
-from ticketing.graphql.session_check import SessionPerOperation
 from ticketing.graphql.shared_execution import SharedEventExecutor
 from ticketing.graphql.sql_count import SqlStatementCount, install_counter
 from ticketing.graphql.suggestions import ErrorCodesWithoutSuggestions
@@ -51,9 +49,8 @@ def build_schema(
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         # Without introspection, error messages stop suggesting names as well.
         ErrorCodes if introspection else ErrorCodesWithoutSuggestions,
-        SessionPerOperation,
-        lambda: InBandParserCache(maxsize=512),
-        *limit_extensions(limits or OperationLimits()),  # validation (cached) included
+        # parsing and validation (both cached) included
+        *limit_extensions(limits or OperationLimits()),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

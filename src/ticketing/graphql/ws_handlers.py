@@ -11,6 +11,10 @@
 - Both: an operation's task starts knowing its id and result message type
   (`direct_frames.starting_operation`), so that its live events can be
   written to the socket directly.
+- Both: every operation checks its session afresh. The socket's context
+  outlives sessions, so each operation starts by forgetting the principal the
+  last one checked: a log-out since then refuses it. (An HTTP request's
+  context is made for that request alone.)
 - Both: `on_ws_connect` refuses a connection by raising ConnectionRefused,
   whose close code is ours to pick (4403 bad token, 4429 too many sockets for
   the user); strawberry's ConnectionRejectionError always closes with 4403 (or
@@ -114,6 +118,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             }
             await self.send_message(refusal)
             return
+        self.context.forget_principal()
         with starting_operation(message["id"], "next"):
             await super().handle_subscribe(message)
 
@@ -150,6 +155,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             }
             await self.send_message(refusal)
             return
+        self.context.forget_principal()
         with starting_operation(message["id"], "data"):
             await super().handle_start(message)
 

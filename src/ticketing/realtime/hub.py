@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol, TypeVar, cast
 
+from ticketing.light_async import Inbox
+
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
@@ -118,34 +120,24 @@ class Routes:
         return {name: getattr(self, name) for name in sorted(self.__slots__)}
 
 
-class Listener:
+class Listener(Inbox["Delivery"]):
     """One subscriber's bounded queue over one or more channels."""
 
-    __slots__ = ("_items", "_max_queued", "_waiter", "channels", "sink")
+    __slots__ = ("_max_queued", "channels", "sink")
 
     def __init__(self, channels: frozenset[str], max_queued: int) -> None:
+        super().__init__()
         self.channels = channels
         self.sink: DirectSink | None = None
         self._max_queued = max_queued
-        # A plain list and one future, not an asyncio.Queue: ~10x less memory
-        # per subscription, and queues are short (at most `max_queued`).
-        self._items: list[Delivery] = []
-        self._waiter: asyncio.Future[None] | None = None
-
-    @property
-    def idle(self) -> bool:
-        """Its consumer waits for the next delivery, and nothing is queued."""
-        return self._waiter is not None and not self._waiter.done()
 
     def deliver(self, item: Delivery) -> None:
-        if len(self._items) >= self._max_queued:
+        if self.qsize() >= self._max_queued:
             # A consumer this far behind is not buffered without bound: what is
             # queued is dropped and it is told so (chat replays from the database).
-            self._items.clear()
+            self.clear()
             item = Gap()
-        self._items.append(item)
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        self.put_nowait(item)
 
     async def next(self) -> Delivery:
         task = asyncio.current_task()
@@ -155,13 +147,7 @@ class Listener:
             # database drivers: CPython gh-86296). Waiting now would wait for
             # ever on a socket that is gone; stop as the caller asked.
             raise asyncio.CancelledError
-        while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._items.pop(0)
+        return await self.get()
 
     def __aiter__(self) -> Listener:
         return self
