@@ -139,6 +139,7 @@ def _phase(bench: Bench, target: Target, tag: str, groups: dict[str, list[int]])
     label = PHASE_NAMES[tag]
     workers = groups["server"][1:]
     profiles = Profiles(workers, f"fanout-S{bench.subscribers}-{target.name}-{label}")
+    speed_ms = machine.calibration_ms()
     routes_before = target.routes(args.workers)
     meter = CpuMeter(groups)
     with profiles if args.profile else contextlib.nullcontext():
@@ -157,6 +158,7 @@ def _phase(bench: Bench, target: Target, tag: str, groups: dict[str, list[int]])
         )
     summary = phase_summary(collected, sent)
     summary["cpu"] = meter.result()
+    summary["calibration_ms"] = speed_ms
     routes_after = target.routes(args.workers)
     if routes_before is not None and routes_after is not None:
         summary["routes"] = routes_between(routes_before, routes_after)
@@ -173,7 +175,7 @@ def _phase(bench: Bench, target: Target, tag: str, groups: dict[str, list[int]])
         f"max {latency['max']} ms, {summary['deliveries_per_s']} deliveries/s, "
         f"lost {summary['lost']}, dup {summary['dup']}, cpu {summary['cpu']}, "
         f"workers replaced {summary['server_workers_replaced']}, "
-        f"routes {summary.get('routes', '-')}",
+        f"routes {summary.get('routes', '-')}, calibration {speed_ms} ms",
         flush=True,
     )
     time.sleep(SETTLE_SECONDS)
@@ -301,7 +303,14 @@ def _rows(run: dict[str, Any], args: argparse.Namespace) -> list[dict[str, str]]
             # How much of the machine other work took during the phase: a result
             # measured beside someone's test suite is not a result to compare.
             "note": "; ".join(
-                filter(None, [args.note, f"others {phase['cpu']['others_percent']}% CPU"])
+                filter(
+                    None,
+                    [
+                        args.note,
+                        f"others {phase['cpu']['others_percent']}% CPU",
+                        f"calibration {phase['calibration_ms']} ms",
+                    ],
+                )
             ),
         }
         for name, column in (("ceiling", "vs ceiling"), ("naive", "vs naive")):

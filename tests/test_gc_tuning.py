@@ -21,6 +21,8 @@ def collector_restored() -> Iterator[None]:
     finally:
         gc.unfreeze()
         gc.set_threshold(*thresholds)
+        if gc_tuning.PAUSES in gc.callbacks:
+            gc.callbacks.remove(gc_tuning.PAUSES)
 
 
 @pytest.fixture
@@ -39,6 +41,7 @@ def test_the_worker_factory_freezes_start_up_and_raises_the_first_threshold() ->
 
     assert gc.get_threshold() == gc_tuning.THRESHOLDS
     assert gc.get_freeze_count() > 10_000  # the imports, the schema, the app
+    assert gc_tuning.PAUSES in gc.callbacks  # for /diagnostics
 
 
 @pytest.mark.usefixtures("collector_restored")
@@ -50,3 +53,20 @@ def test_create_app_leaves_the_collector_alone(tmp_path: Path) -> None:
 
     assert gc.get_threshold() == (700, 10, 10)
     assert gc.get_freeze_count() == 0
+
+
+def test_pauses_are_counted_by_generation_except_the_collections_asked_for() -> None:
+    pauses = gc_tuning.Pauses()
+    gc.disable()  # only the collections made here
+    gc.callbacks.append(pauses)
+    try:
+        gc.collect(0)
+        gc.collect(2)
+        pauses.collect_uncounted()
+    finally:
+        gc.callbacks.remove(pauses)
+        gc.enable()
+
+    stats = pauses.stats()
+    assert stats["collections"] == [1, 0, 1]
+    assert stats["pause_ms"][2] >= stats["longest_ms"][2] > 0

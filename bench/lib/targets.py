@@ -45,7 +45,7 @@ class Target:
     def server(self) -> ManagedProcess:
         raise NotImplementedError
 
-    def routes(self, workers: int) -> dict[str, int] | None:
+    def routes(self, workers: int) -> dict[str, float] | None:
         """How its deliveries went so far (lib/routes.py); None: it does not say."""
         return None
 
@@ -80,7 +80,7 @@ class Ours(Target):
     def server(self) -> ManagedProcess:
         return self.deployment.server
 
-    def routes(self, workers: int) -> dict[str, int] | None:
+    def routes(self, workers: int) -> dict[str, float] | None:
         return fan_out_routes(self.deployment.base_url, workers)
 
 

@@ -21,8 +21,55 @@ With both, the same benchmark's steady p99 fell from 203-591 ms to 19 ms
 from __future__ import annotations
 
 import gc
+import time
+from typing import Any
 
 THRESHOLDS = (10_000, 10, 10)
+
+
+class Pauses:
+    """How long the collector paused this process, by generation (for /diagnostics).
+
+    A collection stops every request and delivery of the worker; a fan-out
+    run's latency tail shows whether one fell inside it.
+    """
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self.longest = [0.0, 0.0, 0.0]
+        self._started = 0.0
+        self._asked = False
+
+    def collect_uncounted(self) -> None:
+        """`gc.collect()`, left out of the counts (it is asked for, not a pause of load)."""
+        self._asked = True
+        try:
+            gc.collect()
+        finally:
+            self._asked = False
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if self._asked:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        generation = int(info["generation"])
+        took = time.perf_counter() - self._started
+        self.count[generation] += 1
+        self.seconds[generation] += took
+        self.longest[generation] = max(self.longest[generation], took)
+
+    def stats(self) -> dict[str, list[float]]:
+        return {
+            "collections": list(self.count),
+            "pause_ms": [round(s * 1000, 1) for s in self.seconds],
+            "longest_ms": [round(s * 1000, 1) for s in self.longest],
+        }
+
+
+PAUSES = Pauses()
 
 
 def tune_for_serving() -> None:
@@ -30,3 +77,5 @@ def tune_for_serving() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*THRESHOLDS)
+    if PAUSES not in gc.callbacks:
+        gc.callbacks.append(PAUSES)

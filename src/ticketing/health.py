@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from tortoise import connections
 
+from ticketing import gc_tuning
 from ticketing.graphql import direct_frames, shared_execution
 from ticketing.services import Services
 
@@ -50,7 +51,7 @@ async def diagnostics(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     # Counted after a collection: a finished subscription's frames may sit in a
     # reference cycle (its cancellation's traceback) until the collector runs.
-    gc.collect()
+    gc_tuning.PAUSES.collect_uncounted()
     return JSONResponse(
         {
             # Counts are per worker process: this says which one answered.
@@ -63,7 +64,12 @@ async def diagnostics(request: Request) -> JSONResponse:
                 "written_directly": direct_frames.written_directly(),
             },
             "shared_reads": {"started": services.reads.started, "held": len(services.reads)},
-            "gc": {"thresholds": gc.get_threshold(), "frozen": gc.get_freeze_count()},
+            "gc": {
+                "thresholds": gc.get_threshold(),
+                "frozen": gc.get_freeze_count(),
+                # since the worker started, by generation (0, 1, 2)
+                **gc_tuning.PAUSES.stats(),
+            },
         }
     )
 
