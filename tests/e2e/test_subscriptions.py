@@ -193,6 +193,28 @@ async def test_a_user_cannot_watch_another_users_ticket(
             assert (sub.codes, sub.results) == (["NOT_FOUND"], []), document
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_ticket_missing_a_moment_ago_can_be_watched_once_it_exists(
+    make_server: ServerFactory, backend: str
+) -> None:
+    # Subscriptions share a recent read of a ticket's owner (tickets/service.py);
+    # that a ticket was missing is never shared.
+    server = make_server(backend)
+    async with signed_up(server) as owner:
+        first = int((await create_ticket(owner))["id"])
+        early = {"ticketId": str(first + 1)}
+        async with subscribed(server, owner.token, MESSAGE_ADDED, early) as missing:
+            await missing.wait_ended()
+        second = (await create_ticket(owner))["id"]
+        assert second == str(first + 1)  # a server of its own: nobody else creates one
+        async with subscribed(server, owner.token, MESSAGE_ADDED, early) as sub:
+            sent = await owner.execute(SEND_MESSAGE, {"input": {"ticketId": second, "body": "hi"}})
+            heard = await sub.wait_for(1)
+
+    assert missing.codes == ["NOT_FOUND"]
+    assert [event["messageAdded"]["id"] for event in heard] == [sent.ok()["sendMessage"]["id"]]
+
+
 @both_protocols
 async def test_owner_and_admin_both_receive_every_message_their_own_included(
     server: Server, admin_client: GraphQLClient, user_client: GraphQLClient, protocol: str

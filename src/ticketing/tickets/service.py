@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
@@ -18,6 +21,7 @@ from ticketing.pagination import Page, check_first, decode_cursor, page_of
 from ticketing.realtime import channels, events
 from ticketing.realtime.broker import Broker
 from ticketing.realtime.outbox import change
+from ticketing.realtime.shared_reads import SharedReads
 from ticketing.tickets.models import (
     DESCRIPTION_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -31,6 +35,7 @@ from ticketing.users.service import users_by_ids
 
 CURSOR_KIND = "ticket"
 SEARCH_MAX_LENGTH = 200
+OWNER_READ_MAX_AGE_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,33 @@ async def visible_ticket(
     if ticket is None:
         raise NotFound("No ticket with this id.")
     return ticket
+
+
+async def watchable_ticket_id(*, viewer: User, ticket_id: str, reads: SharedReads) -> int:
+    """The id of a ticket the viewer may watch live; NOT_FOUND alike for missing and hidden ones.
+
+    Who may see a ticket rests on its owner, which never changes, and tickets
+    are never deleted: a row read in the last OWNER_READ_MAX_AGE_SECONDS
+    decides as well as a new one. The subscribers of one ticket that connect
+    together (a reconnect storm after a deploy) share one read.
+    """
+    pk = existing_id(ticket_id, "ticket")
+    owner_id = await reads.get(
+        ("ticket owner", pk),
+        time.monotonic() - OWNER_READ_MAX_AGE_SECONDS,
+        partial(_owner_of, pk),
+    )
+    if owner_id is None:
+        # Not shared: a ticket created since that read exists now.
+        owner_id = await _owner_of(pk)
+    if owner_id is None or not (viewer.is_admin or owner_id == viewer.id):
+        raise NotFound("No ticket with this id.")
+    return pk
+
+
+async def _owner_of(pk: int) -> int | None:
+    found: list[Any] = await Ticket.filter(id=pk).limit(1).values_list("owner_id", flat=True)
+    return int(found[0]) if found else None
 
 
 async def create_ticket(

@@ -9,8 +9,8 @@ are dropped, so nothing repeats.
 The subscribers of a ticket in one process share their work: one decoded
 event and one GraphQL object per event (`shared_root`), one execution and one
 serialization per audience, written to every waiting socket from one loop
-(`direct_frames`), and one database read for the same gap or the same resume
-point (`Services.reads`).
+(`direct_frames`), and one database read for the same gap, the same resume
+point, or the ticket's owner when they connect together (`Services.reads`).
 """
 
 from __future__ import annotations
@@ -112,15 +112,17 @@ class MessageSubscription:
         self, info: Info, ticket_id: strawberry.ID, after: strawberry.ID | None = None
     ) -> AsyncGenerator[Message, None]:
         principal = await info.context.require_principal()
-        ticket = await tickets.visible_ticket(viewer=principal.user, ticket_id=ticket_id)
+        reads = info.context.services.reads
+        watched = await tickets.watchable_ticket_id(
+            viewer=principal.user, ticket_id=ticket_id, reads=reads
+        )
         # Without `after` the stream starts at the newest message now; anything
         # committed from here on reaches it, live or through the gap check.
         cursor = ChatCursor(
             principal.user,
-            input_id(after, "after") if after is not None else await messages.latest_id(ticket.id),
+            input_id(after, "after") if after is not None else await messages.latest_id(watched),
         )
-        reads = info.context.services.reads
-        channel = channels.ticket_messages(ticket.id)
+        channel = channels.ticket_messages(watched)
         async with listening(info.context, principal, channel) as live:
 
             def sendable(delivery: Delivery) -> bool:
@@ -137,7 +139,7 @@ class MessageSubscription:
             # Listening already: what is committed from now on is queued, so the
             # replay needs a read started no earlier than now.
             if after is not None:
-                replay = _stored_after(reads, ticket.id, cursor.last_sent, time.monotonic())
+                replay = _stored_after(reads, watched, cursor.last_sent, time.monotonic())
                 async for message in _send_each(sink, cursor, replay):
                     yield message
             live.send_directly(sink)
@@ -157,6 +159,6 @@ class MessageSubscription:
                 else:
                     missed_since = delivery.at
                 # A gap: read what was missed (this event included) from the database.
-                missed = _stored_after(reads, ticket.id, cursor.last_sent, missed_since)
+                missed = _stored_after(reads, watched, cursor.last_sent, missed_since)
                 async for message in _send_each(sink, cursor, missed):
                     yield message

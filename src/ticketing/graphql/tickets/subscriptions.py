@@ -39,8 +39,10 @@ class TicketSubscription:
         principal = await info.context.require_principal()
         viewer = principal.user
         if ticket_id is not None:
-            ticket = await tickets.visible_ticket(viewer=viewer, ticket_id=ticket_id)
-            channel = channels.ticket_status(ticket.id)
+            watched = await tickets.watchable_ticket_id(
+                viewer=viewer, ticket_id=ticket_id, reads=info.context.services.reads
+            )
+            channel = channels.ticket_status(watched)
         elif viewer.is_admin:
             channel = channels.TICKETS_STATUS
         else:
