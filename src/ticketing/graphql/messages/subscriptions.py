@@ -29,6 +29,7 @@ from ticketing.graphql.messages.types import Message
 from ticketing.graphql.shared_execution import share, shared_root
 from ticketing.ids import input_id
 from ticketing.messages import service as messages
+from ticketing.messages.models import Message as MessageModel
 from ticketing.realtime import channels, events
 from ticketing.realtime.hub import Message as Delivery
 from ticketing.realtime.shared_reads import SharedReads
@@ -36,13 +37,30 @@ from ticketing.tickets import service as tickets
 from ticketing.users.models import User
 
 REPLAY_BATCH = 100
+REPLAYED_KEPT = 1024
+
+# The roots of messages replayed lately, by id. Reads from different resume
+# points (and the follow-up reads of a reconnect storm) return the same rows;
+# one root per message lets its result be executed once for all of them
+# (`share`). A stored message never changes.
+_replayed: dict[int, Message] = {}
+
+
+def _replayed_root(message: MessageModel) -> Message:
+    root = _replayed.get(message.id)
+    if root is None:
+        root = share(Message.with_author(message))
+        if len(_replayed) >= REPLAYED_KEPT:
+            del _replayed[next(iter(_replayed))]  # the oldest
+        _replayed[message.id] = root
+    return root
 
 
 async def _read_after(ticket_id: int, after_id: int | None) -> list[Message]:
     batch = await messages.messages_after(
         ticket_id=ticket_id, after_id=after_id, limit=REPLAY_BATCH
     )
-    return [share(Message.with_author(message)) for message in batch]
+    return [_replayed_root(message) for message in batch]
 
 
 async def _stored_after(
