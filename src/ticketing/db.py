@@ -24,15 +24,24 @@ MODEL_MODULES = [
 # weighs every emoji the same (a search for one finds them all); the UCA 5.2
 # collation tells them apart and also matches accents loosely, as search should.
 MYSQL_CONNECTION_COLLATION = "utf8mb4_unicode_520_ci"
+# Connections per process unless DATABASE_URL says `maxsize`. Tortoise's
+# default is 5, and asyncmy's pool lets a request that arrives as a connection
+# frees up take it ahead of those already waiting: with 32 requests in flight
+# per worker, some waited seconds (sendMessage p99 1.25 s, max 3.2 s, against
+# a p50 of 62 ms). With enough connections nobody waits for one (p99 329 ms,
+# max 393 ms, the same throughput). The pool opens them only as needed.
+MYSQL_POOL_MAXSIZE = 40
 
 
 def connection_url(database_url: str) -> str:
-    """The URL with utf8mb4 forced for MySQL, so emoji and CJK survive the connection."""
+    """The URL with utf8mb4 forced for MySQL, so emoji and CJK survive the connection,
+    and a pool of MYSQL_POOL_MAXSIZE connections unless the URL sets `maxsize`."""
     if not database_url.startswith("mysql://"):
         return database_url
     parts = urlsplit(database_url)
     query = dict(parse_qsl(parts.query))
     query.setdefault("charset", "utf8mb4")
+    query.setdefault("maxsize", str(MYSQL_POOL_MAXSIZE))
     query.setdefault("init_command", f"SET collation_connection = {MYSQL_CONNECTION_COLLATION}")
     return urlunsplit(parts._replace(query=urlencode(query)))
 

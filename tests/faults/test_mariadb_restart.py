@@ -43,8 +43,8 @@ CONFIGURATION = "query { configuration { version } }"
 NOT_READY_WITHIN = 8.0
 # From MariaDB answering again to the server serving again, on its own.
 RECOVERY_WITHIN = 20.0
-# Requests in a row that must all succeed once recovered: every pooled
-# connection (the pool keeps up to 5) has been replaced, not just the first.
+# Requests that must all succeed once recovered: more than the connections
+# pooled before the outage (10 at once), so each was replaced, not just the first.
 REQUESTS_AFTER_RECOVERY = 12
 
 
