@@ -56,8 +56,8 @@ async def test_an_expired_access_token_is_unauthenticated_and_refresh_recovers(
 async def test_a_token_that_expires_while_its_socket_is_open_is_refused_from_then_on(
     make_server: ServerFactory, backend: str
 ) -> None:
-    # The socket's operations keep the user row its connection_init loaded for
-    # a few seconds (graphql/context.py), but check the token's expiry afresh.
+    # A verified token is kept and not verified again (auth/tokens.py), but
+    # every operation checks its expiry afresh, also on an open socket.
     server = make_server(backend, ACCESS_TOKEN_TTL_SECONDS="2")
     async with GraphQLClient(server.graphql_url) as client:
         await sign_up(client, "socket-expiry@example.com")
