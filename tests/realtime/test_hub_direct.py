@@ -107,7 +107,7 @@ async def settle() -> None:
 
 def routes(hub: Hub) -> dict[str, int]:
     """The hub's non-zero route counts (Routes)."""
-    return {name: count for name, count in hub.stats().items() if count}
+    return {name: count for name, count in hub.route_counts().items() if count}
 
 
 def data(handed: list[Delivery]) -> list[str]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from ticketing.bounded import keep
 from ticketing.errors import Unauthenticated
 
 ALGORITHM = "HS256"
@@ -71,10 +72,7 @@ class TokenCodec:
         """Verify signature, algorithm, issuer, audience, expiry and type, or raise."""
         claims = self._verified.get(token)
         if claims is None:
-            claims = self._verify(token)
-            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
-                del self._verified[next(iter(self._verified))]  # the oldest
-            self._verified[token] = claims
+            claims = keep(self._verified, token, self._verify(token), VERIFIED_TOKENS_KEPT)
         elif time.time() >= claims.expires_at:  # as PyJWT's own expiry check
             del self._verified[token]
             raise Unauthenticated(INVALID_OR_EXPIRED)

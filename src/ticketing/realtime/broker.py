@@ -32,5 +32,8 @@ class Broker(Protocol):
         ...
 
     def routes(self) -> dict[str, int]:
-        """How this process's deliveries went: written directly or queued, and why (`Hub.stats`)."""
+        """How this process's deliveries went: written directly or queued, and why.
+
+        `Hub.route_counts`, for /diagnostics.
+        """
         ...

@@ -317,7 +317,7 @@ class Hub:
             listener.deliver(message)
         return groups
 
-    def stats(self) -> dict[str, int]:
+    def route_counts(self) -> dict[str, int]:
         """`Routes.counts()`, and how many messages the ordering held (for /diagnostics)."""
         held = {}
         if self._ordering is not None:

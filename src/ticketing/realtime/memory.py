@@ -33,7 +33,7 @@ class MemoryBroker:
         return self._hub.listening(channels, max_queued)
 
     def routes(self) -> dict[str, int]:
-        return self._hub.stats()
+        return self._hub.route_counts()
 
     def stats(self) -> dict[str, int]:
         return {"listeners": self._hub.listener_count, "channels": len(self._hub.channels)}

@@ -72,7 +72,7 @@ class RedisBroker:
         return self._hub.listening(channels, max_queued)
 
     def routes(self) -> dict[str, int]:
-        return self._hub.stats()
+        return self._hub.route_counts()
 
     def stats(self) -> dict[str, int]:
         return {

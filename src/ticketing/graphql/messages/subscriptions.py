@@ -22,6 +22,7 @@ from functools import partial
 
 import strawberry
 
+from ticketing.bounded import keep
 from ticketing.graphql.context import Info
 from ticketing.graphql.direct_frames import FrameSink, frame_sink
 from ticketing.graphql.live import listening
@@ -49,10 +50,7 @@ _replayed: dict[int, Message] = {}
 def _replayed_root(message: MessageModel) -> Message:
     root = _replayed.get(message.id)
     if root is None:
-        root = share(Message.with_author(message))
-        if len(_replayed) >= REPLAYED_KEPT:
-            del _replayed[next(iter(_replayed))]  # the oldest
-        _replayed[message.id] = root
+        root = keep(_replayed, message.id, share(Message.with_author(message)), REPLAYED_KEPT)
     return root
 
 
