@@ -8,8 +8,9 @@ would be served stale to the next operation).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -18,6 +19,16 @@ from ticketing.messages.models import Message
 from ticketing.pagination import Page
 from ticketing.users import service as users
 from ticketing.users.models import User
+
+KeyT = TypeVar("KeyT", bound=Hashable)
+ValueT = TypeVar("ValueT")
+
+
+class NotLoaded:
+    """What `loaded` answers for a key whose value is not at hand yet."""
+
+
+NOT_LOADED = NotLoaded()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +56,24 @@ async def _load_message_pages(keys: Sequence[MessagePageKey]) -> list[Page[Messa
     return [pages[key] for key in keys]
 
 
+def loaded(loader: DataLoader[KeyT, ValueT], key: KeyT) -> ValueT | NotLoaded:
+    """The value a caching loader already holds for `key`, without waiting.
+
+    NOT_LOADED when the key was never asked for, is still loading or failed
+    (awaiting `load` then raises the failure), or the loader does not cache.
+    """
+    if not loader.cache:
+        return NOT_LOADED
+    future = loader.cache_map.get(key)
+    if future is None or not future.done() or future.cancelled() or future.exception():
+        return NOT_LOADED
+    return future.result()
+
+
 class Loaders:
     def __init__(self, *, cache: bool) -> None:
+        # Loading ahead only pays where the loaded rows are kept for the children.
+        self.cache = cache
         self.users: DataLoader[int, User | None] = DataLoader(load_fn=_load_users, cache=cache)
         self.message_pages: DataLoader[MessagePageKey, Page[Message]] = DataLoader(
             load_fn=_load_message_pages, cache=cache

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
@@ -9,7 +10,7 @@ from ticketing.activity.models import LogLevel
 from ticketing.activity.service import CURSOR_KIND
 from ticketing.graphql.context import Info
 from ticketing.graphql.pagination import PageInfo, edges_of
-from ticketing.graphql.users.types import User, load_user
+from ticketing.graphql.users.types import User, user_now_or_later
 from ticketing.pagination import Page
 from ticketing.realtime.events import LogEvent
 from ticketing.users.models import User as UserModel
@@ -29,9 +30,9 @@ class LogEntry:
     _actor_id: strawberry.Private[int | None]
     _actor: strawberry.Private[UserModel | None] = None
 
-    @strawberry.field
-    async def actor(self, info: Info) -> User | None:
-        return await load_user(info, self._actor_id, self._actor)
+    @strawberry.field(graphql_type=User | None)
+    def actor(self, info: Info) -> User | Awaitable[User | None] | None:
+        return user_now_or_later(info, self._actor_id, self._actor)
 
     @classmethod
     def from_event(cls, event: LogEvent) -> LogEntry:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
@@ -7,7 +8,7 @@ import strawberry
 from ticketing.configuration.models import SystemConfiguration
 from ticketing.configuration.service import ConfigurationChanges
 from ticketing.graphql.context import Info
-from ticketing.graphql.users.types import User, load_user
+from ticketing.graphql.users.types import User, user_now_or_later
 from ticketing.realtime.events import ConfigurationEvent
 from ticketing.users.models import User as UserModel
 
@@ -23,9 +24,9 @@ class Configuration:
     _updated_by_id: strawberry.Private[int | None]
     _updated_by: strawberry.Private[UserModel | None] = None
 
-    @strawberry.field
-    async def updated_by(self, info: Info) -> User | None:
-        return await load_user(info, self._updated_by_id, self._updated_by)
+    @strawberry.field(graphql_type=User | None)
+    def updated_by(self, info: Info) -> User | Awaitable[User | None] | None:
+        return user_now_or_later(info, self._updated_by_id, self._updated_by)
 
     @classmethod
     def from_event(cls, event: ConfigurationEvent) -> Configuration:

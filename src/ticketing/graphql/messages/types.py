@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
 
 from ticketing.graphql.context import Info
 from ticketing.graphql.pagination import PageInfo, edges_of
-from ticketing.graphql.users.types import User, load_existing_user
+from ticketing.graphql.users.types import User, existing_user_now_or_later
 from ticketing.messages.models import Message as MessageModel
 from ticketing.messages.service import CURSOR_KIND
 from ticketing.pagination import Page
@@ -23,9 +24,9 @@ class Message:
     _author_id: strawberry.Private[int]
     _author: strawberry.Private[UserModel | None] = None
 
-    @strawberry.field
-    async def author(self, info: Info) -> User:
-        return await load_existing_user(info, self._author_id, self._author)
+    @strawberry.field(graphql_type=User)
+    def author(self, info: Info) -> User | Awaitable[User]:
+        return existing_user_now_or_later(info, self._author_id, self._author)
 
     @classmethod
     def from_event(cls, event: MessageEvent) -> Message:

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
 
 from ticketing.graphql.context import Info
-from ticketing.graphql.loaders import MessagePageKey
+from ticketing.graphql.loaders import MessagePageKey, NotLoaded, loaded
 from ticketing.graphql.messages.types import MessageConnection
 from ticketing.graphql.pagination import PageInfo, edges_of
-from ticketing.graphql.users.types import User, load_existing_user, load_user
+from ticketing.graphql.users.types import User, existing_user_now_or_later, user_now_or_later
 from ticketing.messages.service import CURSOR_KIND as MESSAGE_CURSOR
 from ticketing.pagination import Page, check_first, decode_cursor
 from ticketing.realtime.events import StatusChangeEvent, TicketEvent
@@ -21,6 +22,8 @@ from ticketing.users.models import User as UserModel
 # Registers the model enums with strawberry under the contract's names.
 strawberry.enum(TicketStatus, name="TicketStatus")
 strawberry.enum(TicketPriority, name="TicketPriority")
+
+MESSAGES_FIRST_DEFAULT = 50
 
 
 @strawberry.type(name="Ticket")
@@ -40,24 +43,23 @@ class Ticket:
     _owner: strawberry.Private[UserModel | None] = None
     _assignee: strawberry.Private[UserModel | None] = None
 
-    @strawberry.field
-    async def owner(self, info: Info) -> User:
-        return await load_existing_user(info, self._owner_id, self._owner)
+    @strawberry.field(graphql_type=User)
+    def owner(self, info: Info) -> User | Awaitable[User]:
+        return existing_user_now_or_later(info, self._owner_id, self._owner)
 
-    @strawberry.field
-    async def assignee(self, info: Info) -> User | None:
-        return await load_user(info, self._assignee_id, self._assignee)
+    @strawberry.field(graphql_type=User | None)
+    def assignee(self, info: Info) -> User | Awaitable[User | None] | None:
+        return user_now_or_later(info, self._assignee_id, self._assignee)
 
-    @strawberry.field(description="Oldest first.")
-    async def messages(
-        self, info: Info, first: int | None = 50, after: str | None = None
-    ) -> MessageConnection:
-        key = MessagePageKey(
-            ticket_id=int(self.id),
-            first=check_first(50 if first is None else first),
-            after_id=decode_cursor(MESSAGE_CURSOR, after),
-        )
-        return MessageConnection.from_page(await info.context.loaders.message_pages.load(key))
+    @strawberry.field(description="Oldest first.", graphql_type=MessageConnection)
+    def messages(
+        self, info: Info, first: int | None = MESSAGES_FIRST_DEFAULT, after: str | None = None
+    ) -> MessageConnection | Awaitable[MessageConnection]:
+        key = message_page_key(int(self.id), first, after)
+        page = loaded(info.context.loaders.message_pages, key)
+        if isinstance(page, NotLoaded):
+            return _load_messages(info, key)
+        return MessageConnection.from_page(page)
 
     @classmethod
     def from_event(cls, event: TicketEvent) -> Ticket:
@@ -81,6 +83,19 @@ class Ticket:
             _owner_id=ticket.owner_id,
             _assignee_id=ticket.assignee_id,
         )
+
+
+def message_page_key(ticket_id: int, first: int | None, after: str | None) -> MessagePageKey:
+    """What `Ticket.messages(first, after)` loads; BAD_USER_INPUT for bad arguments."""
+    return MessagePageKey(
+        ticket_id=ticket_id,
+        first=check_first(MESSAGES_FIRST_DEFAULT if first is None else first),
+        after_id=decode_cursor(MESSAGE_CURSOR, after),
+    )
+
+
+async def _load_messages(info: Info, key: MessagePageKey) -> MessageConnection:
+    return MessageConnection.from_page(await info.context.loaders.message_pages.load(key))
 
 
 @strawberry.type
