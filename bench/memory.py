@@ -393,6 +393,7 @@ def _rows(document: dict[str, Any]) -> list[dict[str, str]]:
     rows = []
     note = document["note"]
     load = document["load_average_before"][0]
+    speed = document["calibration_ms"]
     for step in document["run"]["steps"]:
         rss_kb = step["rss_per_connection_kb"]
         rows.append(
@@ -405,7 +406,7 @@ def _rows(document: dict[str, Any]) -> list[dict[str, str]]:
                 "subscription": f"{step['rss_subscription_kb']:.1f} KB",
                 "target": f"≤ 30 KB: {'met' if rss_kb * 1000 <= TARGET_BYTES else 'missed'}",
                 "date": document["started"][:10],
-                "note": "; ".join(filter(None, [note, f"load {load}"])),
+                "note": "; ".join(filter(None, [note, f"calibration {speed} ms, load {load}"])),
             }
         )
     return rows

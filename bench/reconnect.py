@@ -316,6 +316,7 @@ def _row(document: dict[str, Any], args: argparse.Namespace) -> dict[str, str]:
                     f"{len(run['workers_replaced'])} workers killed by uvicorn"
                     if run["workers_replaced"]
                     else "",
+                    f"calibration {document['calibration_ms']} ms",
                     f"load {document['load_average_before'][0]}",
                     f"others {cpu['others_percent']}% CPU",
                 ],

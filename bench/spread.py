@@ -242,6 +242,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     owners = min(args.owners, args.tickets)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     load_before = machine.load_average()
+    speed_ms = machine.calibration_ms()
     result: dict[str, Any] = {"tickets": args.tickets, "subscriptions": 2 * args.tickets}
     with deployment(workers=args.workers, purpose="spread") as running:
         print(f"run {running.run_id}: seeding {args.tickets} tickets, {owners} owners", flush=True)
@@ -324,6 +325,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         "run_id": running.run_id,
         "started": started,
         "load_average_before": load_before,
+        "calibration_ms": speed_ms,
         "load_average_after": machine.load_average(),
         "teardown": check_clean(running),
     }
@@ -364,6 +366,7 @@ def _rows(run: dict[str, Any], args: argparse.Namespace) -> list[dict[str, str]]
                         f"{run['connect_retries']} connects retried"
                         if run["connect_retries"]
                         else "",
+                        f"calibration {run['calibration_ms']} ms",
                         f"load {run['load_average_before'][0]:.1f}",
                     ],
                 )

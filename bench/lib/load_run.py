@@ -88,6 +88,7 @@ def run_load(
     running: Deployment, plans: list[ConnectionPlan], args: argparse.Namespace, name: str
 ) -> dict[str, Any]:
     """Warm-up, then the timed window; the window's throughput, latency, errors and CPU."""
+    speed_ms = machine.calibration_ms()  # before any load of ours
     pool = WorkerPool(LoadClient, args.clients, "bench-load").start()
     try:
         specs = [
@@ -126,6 +127,7 @@ def run_load(
     }
     result["server_processes"] = workers
     result["load_average_before"] = load_before
+    result["calibration_ms"] = speed_ms
     result["load_average_after"] = machine.load_average()
     if args.profile:
         result["profile"] = profiles.hottest()
@@ -150,7 +152,14 @@ def note(result: dict[str, Any], extra: str) -> str:
     cpu = result["cpu"]
     load = result["load_average_before"][0]
     return "; ".join(
-        filter(None, [extra, f"others {cpu['others_percent']}% CPU, load {load:g} before"])
+        filter(
+            None,
+            [
+                extra,
+                f"calibration {result['calibration_ms']} ms",
+                f"others {cpu['others_percent']}% CPU, load {load:g} before",
+            ],
+        )
     )
 
 

@@ -50,6 +50,8 @@ def new_document(benchmark: str, args: argparse.Namespace) -> dict[str, Any]:
         "note": args.note,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average_before": machine.load_average(),
+        # the machine's speed before the run (machine.calibration_ms: lower is faster)
+        "calibration_ms": machine.calibration_ms(),
     }
 
 
