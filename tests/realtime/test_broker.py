@@ -172,6 +172,20 @@ async def test_a_listener_on_two_channels_gets_both(broker: Broker) -> None:
         await assert_nothing_queued(listener)
 
 
+async def test_messages_published_together_arrive_in_order_once_each(broker: Broker) -> None:
+    # given a change's events: its own channel's twice, another's in between
+    left, right = channel_name(), channel_name()
+    async with broker.listen([left, right]) as listener:
+        # when they go out together
+        await broker.publish_all([(left, "first"), (right, "second"), (left, "third")])
+
+        # then each listener gets them once, in the order given
+        assert await next_delivery(listener) == Message(left, "first")
+        assert await next_delivery(listener) == Message(right, "second")
+        assert await next_delivery(listener) == Message(left, "third")
+        await assert_nothing_queued(listener)
+
+
 async def test_other_channels_are_not_delivered(broker: Broker) -> None:
     # given
     mine, other = channel_name(), channel_name()

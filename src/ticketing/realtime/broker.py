@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -19,6 +19,10 @@ class Broker(Protocol):
 
     async def publish(self, channel: str, data: str) -> None:
         """Send to every listener of `channel` in every process (at most once)."""
+        ...
+
+    async def publish_all(self, messages: Sequence[tuple[str, str]]) -> None:
+        """`publish` each (channel, data) in order, in one round trip where there is one."""
         ...
 
     def listen(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from ticketing.realtime.broker import DEFAULT_MAX_QUEUED
@@ -26,6 +26,10 @@ class MemoryBroker:
 
     async def publish(self, channel: str, data: str) -> None:
         self._hub.dispatch(channel, data)
+
+    async def publish_all(self, messages: Sequence[tuple[str, str]]) -> None:
+        for channel, data in messages:
+            self._hub.dispatch(channel, data)
 
     def listen(
         self, channels: Iterable[str], max_queued: int = DEFAULT_MAX_QUEUED

@@ -25,14 +25,19 @@ class Outbox:
         self._pending.extend((channel, data) for channel in channels)
 
     async def publish(self, broker: Broker) -> None:
-        for channel, data in self._pending:
-            try:
-                await broker.publish(channel, data)
-            except Exception:
-                # The change is committed and stays so; live subscribers miss this
-                # event, and chat clients get it back from the database on resume.
-                logger.warning("Could not publish an event on %s", channel, exc_info=True)
-        self._pending.clear()
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        try:
+            await broker.publish_all(pending)
+        except Exception:
+            # The change is committed and stays so; live subscribers miss these
+            # events, and chat clients get them back from the database on resume.
+            logger.warning(
+                "Could not publish the events on %s",
+                ", ".join(sorted({channel for channel, _ in pending})),
+                exc_info=True,
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from redis.asyncio import Redis
@@ -65,6 +65,17 @@ class RedisBroker:
 
     async def publish(self, channel: str, data: str) -> None:
         await self._redis.publish(self._prefix + channel, data)
+
+    async def publish_all(self, messages: Sequence[tuple[str, str]]) -> None:
+        if len(messages) == 1:
+            await self.publish(*messages[0])
+            return
+        # One connection and one round trip (not MULTI: nothing needs to be atomic,
+        # and Redis runs a connection's commands in the order they came).
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for channel, data in messages:
+                pipe.publish(self._prefix + channel, data)
+            await pipe.execute()
 
     def listen(
         self, channels: Iterable[str], max_queued: int = DEFAULT_MAX_QUEUED
