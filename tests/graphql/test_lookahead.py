@@ -203,3 +203,25 @@ def test_an_email_is_answered_at_once_once_the_session_is_checked() -> None:
 
 def test_message_page_keys_default_like_the_field() -> None:
     assert message_page_key(5, None, None) == MessagePageKey(5, 50, None)
+
+
+def test_users_ahead_loads_once_for_a_caching_loader_and_not_at_all_otherwise() -> None:
+    async def scenario() -> None:
+        asked: list[list[int]] = []
+
+        async def load_users(ids: list[int]) -> list[Any]:
+            asked.append(list(ids))
+            return [_user(user_id) for user_id in ids]
+
+        caching, forgetting = Loaders(cache=True), Loaders(cache=False)
+        for loaders in (caching, forgetting):
+            loaders.users.load_fn = load_users
+
+        await caching.users_ahead([3, None, 1, 3])
+        await forgetting.users_ahead([2])
+
+        assert asked == [[1, 3]]  # one statement, no duplicates, no null ids
+        assert loaded(caching.users, 3).id == 3
+        assert loaded(forgetting.users, 2) is NOT_LOADED
+
+    asyncio.run(scenario())

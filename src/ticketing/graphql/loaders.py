@@ -8,7 +8,7 @@ would be served stale to the next operation).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -78,3 +78,12 @@ class Loaders:
         self.message_pages: DataLoader[MessagePageKey, Page[Message]] = DataLoader(
             load_fn=_load_message_pages, cache=cache
         )
+
+    async def users_ahead(self, ids: Iterable[int | None]) -> None:
+        """Loads these users now, in one statement, for fields that will ask for them.
+
+        Only where loaded rows are kept (HTTP); elsewhere each field loads its own.
+        """
+        wanted = sorted({user_id for user_id in ids if user_id is not None})
+        if self.cache and wanted:
+            await self.users.load_many(wanted)

@@ -6,6 +6,7 @@ from ticketing.activity import service as activity
 from ticketing.activity.models import LogLevel
 from ticketing.graphql.activity.types import LogEntryConnection
 from ticketing.graphql.context import Info
+from ticketing.graphql.lookahead import asks_for
 
 
 @strawberry.type
@@ -24,4 +25,7 @@ class ActivityQuery:
             after=after,
             min_level=min_level or LogLevel.INFO,
         )
+        if asks_for(info, ("edges", "node", "actor")):
+            # Every actor answers at once then (see graphql/lookahead.py).
+            await info.context.loaders.users_ahead(entry.actor_id for entry in page.items)
         return LogEntryConnection.from_page(page)

@@ -30,23 +30,22 @@ async def load_ahead(info: Info, tickets: Sequence[Ticket], below: tuple[str, ..
     loaders = info.context.loaders
     if not loaders.cache or not tickets:
         return
-    user_ids: set[int] = set()
+    user_ids: set[int | None] = set()
     if asks_for(info, (*below, "owner")):
         user_ids.update(ticket.owner_id for ticket in tickets)
     if asks_for(info, (*below, "assignee")):
-        user_ids.update(t.assignee_id for t in tickets if t.assignee_id is not None)
+        user_ids.update(ticket.assignee_id for ticket in tickets)
     page_keys = [
         key
         for arguments in arguments_at(info, (*below, "messages"))
         for key in _page_keys(tickets, arguments)
     ]
     _, pages = await asyncio.gather(
-        loaders.users.load_many(sorted(user_ids)),
+        loaders.users_ahead(user_ids),
         loaders.message_pages.load_many(page_keys),
     )
     if asks_for(info, (*below, "messages", "edges", "node", "author")):
-        authors = {message.author_id for page in pages for message in page.items}
-        await loaders.users.load_many(sorted(authors))
+        await loaders.users_ahead(message.author_id for page in pages for message in page.items)
 
 
 def _page_keys(tickets: Sequence[Ticket], arguments: dict[str, Any]) -> list[MessagePageKey]:
