@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,5 +25,24 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 )
 def test_the_code_passes(command: tuple[str, ...]) -> None:
     result = _run(*command)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_benchmarks_pass_mypy_strict() -> None:
+    # bench/ is not a package of the project: its scripts import `lib` from
+    # their own folder, so mypy runs there with that folder on its path.
+    bench = ROOT / "bench"
+    scripts = sorted(
+        str(path.relative_to(bench)) for path in [*bench.glob("*.py"), *bench.glob("lib/*.py")]
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", *scripts],
+        cwd=bench,
+        env={**os.environ, "MYPYPATH": "."},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
