@@ -27,7 +27,16 @@ class Inbox(Generic[T]):
     @property
     def idle(self) -> bool:
         """Its consumer waits in `get`, and nothing is queued."""
-        return self._waiter is not None and not self._waiter.done()
+        return self.wait_token() is not None
+
+    def wait_token(self) -> object | None:
+        """While the consumer waits with nothing queued: a token of this wait, else None.
+
+        The token stays the same until the consumer wakes (each wait is a new
+        one), so a token seen twice means the consumer did not run in between.
+        """
+        waiter = self._waiter
+        return waiter if waiter is not None and not waiter.done() else None
 
     def empty(self) -> bool:
         return not self._items

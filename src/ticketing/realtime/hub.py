@@ -81,7 +81,11 @@ class DirectSink(Protocol):
         ...
 
     def write(self, message: Message, payload: bytes) -> bool:
-        """Send `payload` as the consumer would have; False (nothing sent): queue it."""
+        """Send `payload` as the consumer would have; False (nothing sent): queue it.
+
+        Only for a message `group_of` accepted, its consumer still in the same
+        wait: nothing the sink's answer rests on can have moved since.
+        """
         ...
 
 
@@ -166,22 +170,29 @@ async def _render(sink: DirectSink, message: Message) -> bytes | None:
         return None
 
 
-async def _send_to_groups(
-    message: Message, groups: dict[Hashable, list[Listener]], routes: Routes
-) -> None:
+# Each member with the token of the wait its consumer was in when its sink accepted.
+Groups = dict[Hashable, list[tuple[Listener, object]]]
+
+
+async def _send_to_groups(message: Message, groups: Groups, routes: Routes) -> None:
     for members in groups.values():
-        sink = members[0].sink
+        sink = members[0][0].sink
         payload = None if sink is None else await _render(sink, message)
         if payload is None:
             routes.unrendered += len(members)
-            for listener in members:
+            for listener, _ in members:
                 listener.deliver(message)
             continue
-        for listener in members:
+        for listener, token in members:
             sink = listener.sink
-            # Asked again: while rendering, the consumer may have woken (a gap,
-            # a log-out) or its socket may have filled up.
-            if sink is None or not listener.idle:
+            # While the group rendered, a consumer may have woken (a gap, a
+            # log-out) and moved its subscriber on, even if it waits again now:
+            # then it gets the message queued and decides itself. One still in
+            # the same wait cannot have moved, so its sink's answer stands and
+            # is not asked again (that second question was a tenth of a
+            # back-to-back fan-out's CPU). A session re-check that fell due
+            # during the render waits for the next message.
+            if sink is None or listener.wait_token() is not token:
                 routes.woke += 1
                 listener.deliver(message)
             elif sink.write(message, payload):
@@ -299,20 +310,20 @@ class Hub:
             self._round_tasks.add(task)
             task.add_done_callback(self._round_tasks.discard)
 
-    def _queue_or_group(self, message: Message) -> dict[Hashable, list[Listener]]:
+    def _queue_or_group(self, message: Message) -> Groups:
         """Queue `message` to each listener that cannot take it directly; group the rest."""
-        groups: dict[Hashable, list[Listener]] = {}
+        groups: Groups = {}
         routes = self.routes
         for listener in tuple(self._listeners.get(message.channel, ())):
             sink = listener.sink
             if sink is None:
                 routes.plain += 1
-            elif not listener.idle:
+            elif (token := listener.wait_token()) is None:
                 routes.busy += 1
             elif (key := sink.group_of(message)) is None:
                 routes.declined += 1
             else:
-                groups.setdefault(key, []).append(listener)
+                groups.setdefault(key, []).append((listener, token))
                 continue
             listener.deliver(message)
         return groups
@@ -324,9 +335,7 @@ class Hub:
             held = {"held": self._ordering.held, "released_late": self._ordering.released_late}
         return {**self.routes.counts(), **held}
 
-    async def _direct_rounds(
-        self, message: Message, groups: dict[Hashable, list[Listener]]
-    ) -> None:
+    async def _direct_rounds(self, message: Message, groups: Groups) -> None:
         """Send `message` to its groups, then each message that arrived meanwhile, in order."""
         channel = message.channel
         waiting = self._rounds[channel]
