@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from ticketing.graphql import lookahead
 from ticketing.graphql.context import Info
 from ticketing.graphql.loaders import NOT_LOADED, Loaders, MessagePageKey, loaded
 from ticketing.graphql.lookahead import arguments_at, asks_for, selections_at
@@ -225,3 +227,26 @@ def test_users_ahead_loads_once_for_a_caching_loader_and_not_at_all_otherwise() 
         assert loaded(forgetting.users, 2) is NOT_LOADED
 
     asyncio.run(scenario())
+
+
+def test_a_chain_of_doubled_fragment_spreads_is_walked_once_per_fragment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # F0 spreads F1 twice, F1 spreads F2 twice ...: 2^12 paths to one field.
+    depth = 12
+    chain = "".join(f"fragment F{n} on Node {{ ...F{n + 1} ...F{n + 1} }}\n" for n in range(depth))
+    document = "{ root { ...F0 } }\n" + chain + f"fragment F{depth} on Node {{ leaf {{ name }} }}"
+    walks = 0
+    walk = lookahead._fields_named
+
+    def counted(*args: Any) -> Any:
+        nonlocal walks
+        walks += 1
+        return walk(*args)
+
+    monkeypatch.setattr(lookahead, "_fields_named", counted)
+
+    found = _look(document)
+
+    assert found["names"] == (True, ["name"])  # the one field, once
+    assert walks < 10 * depth  # not 2^depth

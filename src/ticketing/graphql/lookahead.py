@@ -34,17 +34,23 @@ def _fields_named(
     selection_set: SelectionSetNode | None,
     name: str,
     fragments: dict[str, FragmentDefinitionNode],
+    visited: set[str],
 ) -> Iterator[FieldNode]:
     for selection in selection_set.selections if selection_set else ():
         if isinstance(selection, FieldNode):
             if selection.name.value == name:
                 yield selection
         elif isinstance(selection, InlineFragmentNode):
-            yield from _fields_named(selection.selection_set, name, fragments)
+            yield from _fields_named(selection.selection_set, name, fragments, visited)
         elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                yield from _fields_named(fragment.selection_set, name, fragments)
+            # Once per level, as graphql-core collects fields: a fragment spread
+            # twice in each of a chain of fragments would otherwise be walked
+            # 2^n times for a document of a few hundred bytes.
+            spread = selection.name.value
+            fragment = fragments.get(spread)
+            if fragment is not None and spread not in visited:
+                visited.add(spread)
+                yield from _fields_named(fragment.selection_set, name, fragments, visited)
 
 
 def _raw(info: Info) -> GraphQLResolveInfo[Any]:
@@ -70,11 +76,12 @@ def selections_at(info: Info, path: Sequence[str]) -> tuple[GraphQLField | None,
         if not isinstance(parent, GraphQLObjectType) or name not in parent.fields:
             return None, []
         field = parent.fields[name]
-        nodes = [
-            found
-            for node in nodes
-            for found in _fields_named(node.selection_set, name, raw.fragments)
-        ]
+        visited: set[str] = set()
+        found: dict[int, FieldNode] = {}  # each node once, however often it was reached
+        for node in nodes:
+            for field_node in _fields_named(node.selection_set, name, raw.fragments, visited):
+                found.setdefault(id(field_node), field_node)
+        nodes = list(found.values())
         parent = get_named_type(field.type)
     return field, nodes
 
