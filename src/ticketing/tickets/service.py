@@ -30,7 +30,7 @@ from ticketing.tickets.models import (
     TicketStatus,
 )
 from ticketing.users.models import User
-from ticketing.users.permissions import require_admin
+from ticketing.users.permissions import may_see_ticket_of, require_admin
 from ticketing.users.service import users_by_ids
 
 CURSOR_KIND = "ticket"
@@ -99,7 +99,7 @@ async def watchable_ticket_id(*, viewer: User, ticket_id: str, reads: SharedRead
     if owner_id is None:
         # Not shared: a ticket created since that read exists now.
         owner_id = await _owner_of(pk)
-    if owner_id is None or not (viewer.is_admin or owner_id == viewer.id):
+    if owner_id is None or not may_see_ticket_of(viewer, owner_id):
         raise NotFound("No ticket with this id.")
     return pk
 

@@ -36,6 +36,7 @@ from ticketing.realtime.hub import Message as Delivery
 from ticketing.realtime.shared_reads import SharedReads
 from ticketing.tickets import service as tickets
 from ticketing.users.models import User
+from ticketing.users.permissions import may_see_ticket_of
 
 REPLAY_BATCH = 100
 REPLAYED_KEPT = 1024
@@ -112,7 +113,7 @@ class ChatCursor:
         self.last_sent = last_sent
 
     def place(self, event: events.MessageEvent) -> Place:
-        if not (self._viewer.is_admin or event.ticket_owner_id == self._viewer.id):
+        if not may_see_ticket_of(self._viewer, event.ticket_owner_id):
             return Place.SKIP
         if self.last_sent is not None and event.message.id <= self.last_sent:
             return Place.SKIP

@@ -12,7 +12,7 @@ from ticketing.graphql.tickets.types import Ticket, TicketStatusChange
 from ticketing.realtime import channels, events
 from ticketing.realtime.hub import Message
 from ticketing.tickets import service as tickets
-from ticketing.users.permissions import require_admin
+from ticketing.users.permissions import may_see_ticket_of, require_admin
 
 
 def _ticket_of(data: str) -> Ticket:
@@ -55,7 +55,7 @@ class TicketSubscription:
                     "status change", partial(events.decode_status_change, delivery.data)
                 )
                 # Checked again for every event: a user never sees another's ticket.
-                if viewer.is_admin or event.ticket.ticket.owner_id == viewer.id:
+                if may_see_ticket_of(viewer, event.ticket.ticket.owner_id):
                     yield shared_root(
                         delivery,
                         "TicketStatusChange",
