@@ -39,8 +39,8 @@ from websockets.asyncio.client import ClientConnection
 
 from tests.support.client import GraphQLClient, log_in
 from tests.support.server import Server
+from tests.support.sockets import TRANSPORT_WS, socket_transport
 
-TRANSPORT_WS = WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL  # graphql-transport-ws
 LEGACY_WS = WebsocketsTransport.APOLLO_SUBPROTOCOL  # graphql-ws
 both_protocols = pytest.mark.parametrize(
     "protocol", [TRANSPORT_WS, LEGACY_WS], ids=["transport-ws", "legacy-ws"]
@@ -88,10 +88,7 @@ class LiveSubscription:
         self._task = asyncio.create_task(self._run(), name="live-subscription")
 
     async def _run(self) -> None:
-        payload = {"authorization": f"Bearer {self.token}"} if self.token else {}
-        transport = WebsocketsTransport(
-            url=self.server.ws_url, init_payload=payload, subprotocols=[self.protocol]
-        )
+        transport = socket_transport(self.server, self.token, self.protocol)
         request = GraphQLRequest(self.document, variable_values=self.variables)
         try:
             async with Client(transport=transport) as session:

@@ -9,11 +9,11 @@ import jwt
 import pytest
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
-from gql.transport.websockets import WebsocketsTransport
 
 from tests.conftest import BACKENDS, ServerFactory
 from tests.support.client import LOG_IN, PASSWORD, SIGN_UP, GraphQLClient, log_in, sign_up
 from tests.support.server import run_cli
+from tests.support.sockets import socket_transport
 from ticketing.auth.service import USER_ROW_MAX_AGE_SECONDS
 
 ME = "query { me { id email role } }"
@@ -63,11 +63,7 @@ async def test_a_token_that_expires_while_its_socket_is_open_is_refused_from_the
         await sign_up(client, "socket-expiry@example.com")
     assert client.token is not None
     expires_at = jwt.decode(client.token, options={"verify_signature": False})["exp"]
-    transport = WebsocketsTransport(
-        url=server.ws_url,
-        init_payload={"authorization": f"Bearer {client.token}"},
-        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
-    )
+    transport = socket_transport(server, client.token)
     async with Client(transport=transport) as socket:
         before = await socket.execute(GraphQLRequest(ME))
         await asyncio.sleep(expires_at - time.time() + 0.2)

@@ -9,12 +9,12 @@ from typing import Any
 
 import httpx
 from gql import Client, GraphQLRequest
-from gql.transport.websockets import WebsocketsTransport
 from redis.asyncio import Redis
 
 from tests.conftest import ServerFactory
 from tests.support.client import GraphQLClient, sign_up
 from tests.support.server import Server
+from tests.support.sockets import socket_transport
 from ticketing import gc_tuning
 
 CYCLES = 1000
@@ -43,11 +43,7 @@ async def _channels(redis_url: str, prefix: str) -> list[str]:
 @contextlib.asynccontextmanager
 async def _subscribed(server: Server, token: str, ticket_id: str) -> AsyncIterator[None]:
     """A socket with two subscriptions open; leaving drops it without a goodbye."""
-    transport = WebsocketsTransport(
-        url=server.ws_url,
-        init_payload={"authorization": f"Bearer {token}"},
-        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
-    )
+    transport = socket_transport(server, token)
     async with Client(transport=transport) as session:
         streams = [
             session.subscribe(GraphQLRequest(MESSAGES, variable_values={"id": ticket_id})),

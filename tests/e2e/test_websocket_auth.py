@@ -16,15 +16,10 @@ from gql.transport.websockets import WebsocketsTransport
 
 from tests.support.client import GraphQLClient, sign_up
 from tests.support.server import Server
+from tests.support.sockets import socket_transport
 
 ME = "query { me { email } }"
-TRANSPORT_WS = WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL  # graphql-transport-ws
 LEGACY_WS = WebsocketsTransport.APOLLO_SUBPROTOCOL  # graphql-ws
-
-
-def _transport(server: Server, protocol: str, token: str | None) -> WebsocketsTransport:
-    payload = {"authorization": f"Bearer {token}"} if token else {}
-    return WebsocketsTransport(url=server.ws_url, init_payload=payload, subprotocols=[protocol])
 
 
 async def test_a_valid_token_in_connection_init_signs_the_socket_in(
@@ -32,14 +27,14 @@ async def test_a_valid_token_in_connection_init_signs_the_socket_in(
 ) -> None:
     await sign_up(client, unique_email)
 
-    async with Client(transport=_transport(server, TRANSPORT_WS, client.token)) as session:
+    async with Client(transport=socket_transport(server, client.token)) as session:
         result = await session.execute(GraphQLRequest(ME))
 
     assert result == {"me": {"email": unique_email.lower()}}
 
 
 async def test_a_socket_without_a_token_opens_anonymous(server: Server) -> None:
-    async with Client(transport=_transport(server, TRANSPORT_WS, None)) as session:
+    async with Client(transport=socket_transport(server, None)) as session:
         result = await session.execute(GraphQLRequest(ME))
 
     assert result == {"me": None}
@@ -47,7 +42,7 @@ async def test_a_socket_without_a_token_opens_anonymous(server: Server) -> None:
 
 async def test_a_bad_token_closes_a_graphql_transport_ws_socket_with_4403(server: Server) -> None:
     with pytest.raises(TransportConnectionFailed) as failure:
-        async with Client(transport=_transport(server, TRANSPORT_WS, "not-a-token")) as session:
+        async with Client(transport=socket_transport(server, "not-a-token")) as session:
             await session.execute(GraphQLRequest(ME))
 
     closed = failure.value.__cause__
@@ -58,7 +53,7 @@ async def test_a_bad_token_closes_a_graphql_transport_ws_socket_with_4403(server
 
 async def test_a_bad_token_is_refused_on_the_legacy_protocol(server: Server) -> None:
     with pytest.raises(TransportServerError):
-        async with Client(transport=_transport(server, LEGACY_WS, "not-a-token")) as session:
+        async with Client(transport=socket_transport(server, "not-a-token", LEGACY_WS)) as session:
             await session.execute(GraphQLRequest("subscription { __typename }"))
 
 
@@ -85,7 +80,7 @@ async def test_a_logged_out_token_is_refused_at_connection_init(
     await client.execute("mutation { logOut }")
 
     with pytest.raises(TransportConnectionFailed) as failure:
-        async with Client(transport=_transport(server, TRANSPORT_WS, token)) as session:
+        async with Client(transport=socket_transport(server, token)) as session:
             await session.execute(GraphQLRequest(ME))
 
     closed = failure.value.__cause__
@@ -99,7 +94,7 @@ async def test_a_query_on_an_open_socket_after_log_out_is_unauthenticated(
 ) -> None:
     # every operation checks its session, also on a socket signed in before
     await sign_up(client, unique_email)
-    async with Client(transport=_transport(server, TRANSPORT_WS, client.token)) as session:
+    async with Client(transport=socket_transport(server, client.token)) as session:
         before = await session.execute(GraphQLRequest(ME))
         (await client.execute("mutation { logOut }")).ok()
         with pytest.raises(TransportQueryError) as after:
