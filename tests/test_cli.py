@@ -13,6 +13,7 @@ from tests.support.client import PASSWORD
 from tests.support.server import TEST_JWT_SECRET, run_cli
 from tests.support.services import MariaDB, fetch
 from ticketing.auth.passwords import MIN_PASSWORD_LENGTH
+from ticketing.users.emails import email_key
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
 ADMIN_EMAIL = "Root@Example.com"
@@ -21,8 +22,8 @@ SHORT_SECRET_ERROR = "ticketing: JWT_SECRET must be at least 32 bytes long"
 
 USERS = "SELECT email, role, password_hash FROM users ORDER BY id"
 INSERT_USER = """
-INSERT INTO users (email, password_hash, display_name, role, created_at)
-VALUES ('agent@example.com', 'kept-hash', 'Agent', 'USER', '2025-01-01 00:00:00+00:00')
+INSERT INTO users (email, email_key, password_hash, display_name, role, created_at)
+VALUES ('agent@example.com', ?, 'kept-hash', 'Agent', 'USER', '2025-01-01 00:00:00+00:00')
 """
 MYSQL_ROLE = "SELECT role FROM users WHERE email = %s"
 
@@ -83,7 +84,7 @@ def test_create_admin_promotes_an_existing_user(tmp_path: Path) -> None:
     migrated = run_cli("migrate", env=env, cwd=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
     with sqlite3.connect(tmp_path / "x.sqlite3") as db:
-        db.execute(INSERT_USER)
+        db.execute(INSERT_USER, (email_key("agent@example.com"),))
     # when create-admin names that user
     result = run_cli(
         "create-admin",

@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 from tortoise.models import Model
 
-from tests.support.server import run_cli
+from tests.support.client import LOG_IN, PASSWORD, GraphQLClient, log_in
+from tests.support.server import Server, run_cli
 from tests.support.services import MariaDB, fetch
+from ticketing.auth.passwords import hash_password
 from ticketing.configuration.models import DEFAULT_CATEGORIES, SINGLETON_ID, SystemConfiguration
 from ticketing.db import MODEL_MODULES
 from ticketing.migrate import migrations_location
+from ticketing.users.emails import email_key
 
 pytestmark = pytest.mark.services
 
@@ -56,6 +59,22 @@ async def main():
     if name:
         print((location / "models" / name).read_text())
         sys.exit(3)
+asyncio.run(main())
+"""
+
+# Applies the migrations found in a folder (argv[2]): to stop a database at an older release.
+UPGRADE = """
+import asyncio, sys
+from aerich import Command
+from tortoise import Tortoise
+from ticketing.db import tortoise_config
+async def main():
+    command = Command(tortoise_config=tortoise_config(sys.argv[1]), location=sys.argv[2])
+    await command.init()
+    try:
+        await command.upgrade(run_in_transaction=True)
+    finally:
+        await Tortoise.close_connections()
 asyncio.run(main())
 """
 
@@ -242,3 +261,71 @@ async def test_migrate_seeds_the_configuration_row_with_the_model_defaults(
     assert json.loads(categories) == list(DEFAULT_CATEGORIES)
     assert version == defaults["version"].default
     assert updated_by is None
+
+
+async def test_upgrading_keeps_every_row_and_gives_each_email_its_identity(
+    mariadb: MariaDB, tmp_path: Path
+) -> None:
+    # given a database of the release before email keys (migration 0), on the server's
+    # default collation, under which a full-width email and its plain form are two rows
+    url = mariadb.create_database("upgrade", collation="utf8mb4_general_ci")
+    first_release = tmp_path / "first-release"
+    (first_release / "models").mkdir(parents=True)
+    shutil.copy(migrations_location() / "models" / migration_files()[0], first_release / "models")
+    applied = run_python(UPGRADE, url, str(first_release), cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    password_hash = await hash_password(PASSWORD)
+    full_width_abc = "\uff41\uff42\uff43@example.com"
+    emails = ["ada@example.com", full_width_abc, "abc@example.com", "josé@example.com"]
+    for email in emails:
+        await fetch(
+            url,
+            "INSERT INTO users (email, password_hash, display_name, role, created_at) "
+            "VALUES (%s, %s, 'Old', 'USER', NOW(6))",
+            email,
+            password_hash,
+        )
+    [(ada_id,)] = await fetch(url, "SELECT id FROM users WHERE email = 'ada@example.com'")
+    await fetch(
+        url,
+        "INSERT INTO tickets (title, description, status, priority, created_at, updated_at, "
+        "owner_id) VALUES ('Old ticket', 'kept', 'OPEN', 'NORMAL', NOW(6), NOW(6), %s)",
+        ada_id,
+    )
+    await fetch(
+        url,
+        "INSERT INTO messages (body, created_at, author_id, ticket_id) "
+        "SELECT 'old message', NOW(6), owner_id, id FROM tickets",
+    )
+
+    # when the committed migrations are applied
+    upgraded = run_cli("migrate", env={"DATABASE_URL": url}, cwd=tmp_path)
+
+    # then every row is still there, each email as it was and keyed by its identity
+    assert upgraded.returncode == 0, upgraded.stderr
+    rows = await fetch(url, "SELECT id, email, email_key FROM users ORDER BY id")
+    assert [email for _, email, _ in rows] == emails
+    (_, _, ada_key), (wide_id, _, wide_key), (plain_id, _, plain_key), (_, _, jose_key) = rows
+    assert ada_key == email_key("ada@example.com")
+    assert jose_key == email_key("josé@example.com") != email_key("jose@example.com")
+    # the older of the two that are now one identity keeps it; the other is named
+    assert wide_key == email_key("abc@example.com")
+    assert plain_key == f"duplicate:{wide_id}:{plain_id}"
+    assert f"Users {wide_id} and {plain_id}" in upgraded.stderr
+    assert await fetch(url, "SELECT title, description FROM tickets") == [("Old ticket", "kept")]
+    assert await fetch(url, "SELECT body, author_id FROM messages") == [("old message", ada_id)]
+
+    # and a server on it logs people in by identity
+    server = Server({"DATABASE_URL": url}, tmp_path).start()
+    try:
+        async with GraphQLClient(server.graphql_url) as client:
+            ada = await log_in(client, "ADA@example.com")
+            abc = await log_in(client, "ABC@example.com")
+            jose = await client.execute(
+                LOG_IN, {"input": {"email": "jose@example.com", "password": PASSWORD}}
+            )
+    finally:
+        server.stop()
+    assert ada["user"]["id"] == str(ada_id)
+    assert abc["user"]["id"] == str(wide_id)
+    assert jose.codes == ["UNAUTHENTICATED"]

@@ -9,6 +9,7 @@ other exception would reach the client as INTERNAL_SERVER_ERROR.
 from __future__ import annotations
 
 import base64
+import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -26,10 +27,12 @@ from ticketing.configuration.service import (
 from ticketing.errors import InvalidInput
 from ticketing.ids import MAX_DATABASE_ID, parse_id
 from ticketing.pagination import decode_cursor, encode_cursor
+from ticketing.text import check_text, has_visible_character
 from ticketing.tickets.models import CATEGORY_MAX_LENGTH
 from ticketing.tickets.service import _text
+from ticketing.users.emails import email_key, validate_email
 from ticketing.users.models import DISPLAY_NAME_MAX_LENGTH, EMAIL_MAX_LENGTH
-from ticketing.users.service import validate_display_name, validate_email, validate_password
+from ticketing.users.service import validate_display_name, validate_password
 
 # Fast and repeatable (the same examples on every run, no example database), with
 # no deadline on a busy 2-core machine. Per test, so no other test's settings change.
@@ -137,10 +140,23 @@ def test_validate_email_normalises_or_refuses_the_email_field(email: str) -> Non
     if isinstance(normalized, InvalidInput):
         assert normalized.field == "email"
     else:
-        assert normalized == email.strip().lower()
+        assert normalized == unicodedata.normalize("NFKC", email.strip()).lower()
         assert "@" in normalized
         assert len(normalized) <= EMAIL_MAX_LENGTH
+        assert normalized.isprintable()
         assert not any(ch.isspace() for ch in normalized)
+        assert email_key(normalized) == email_key(email)
+
+
+@repeatable
+@given(email=st.emails().map(str))
+def test_an_email_s_key_ignores_case_and_width_and_is_hex(email: str) -> None:
+    # the widths: ASCII letters and digits as their full-width forms (U+FF01..)
+    wide = "".join(chr(ord(ch) + 0xFEE0) if ch.isascii() and ch.isalnum() else ch for ch in email)
+
+    assert email_key(email.upper()) == email_key(email) == email_key(wide)
+    assert len(email_key(email)) == 64
+    assert set(email_key(email)) <= set("0123456789abcdef")
 
 
 @repeatable
@@ -167,6 +183,34 @@ def test_validate_display_name_trims_or_refuses_the_display_name_field(name: str
     else:
         assert cleaned == name.strip()
         assert 1 <= len(cleaned) <= DISPLAY_NAME_MAX_LENGTH
+        assert has_visible_character(cleaned)
+        assert not any("\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069" for ch in cleaned)
+
+
+@repeatable
+@given(value=any_text, field=st.sampled_from(["title", "body"]), multiline=st.booleans())
+@example(value="\ud800", field="title", multiline=True)
+@example(value="a\x00b", field="body", multiline=True)
+@example(value="line\nnext\ttab", field="body", multiline=True)
+def test_text_is_accepted_only_as_valid_unicode_without_controls(
+    value: str, field: str, multiline: bool
+) -> None:
+    refused = attempt(lambda: check_text(field, value, multiline=multiline))
+
+    allowed_controls = "\t\n\r" if multiline else ""
+    bad = [
+        ch
+        for ch in value
+        if unicodedata.category(ch) == "Cs"
+        or (unicodedata.category(ch) == "Cc" and ch not in allowed_controls)
+        or (not multiline and ch in "\u2028\u2029")
+        or (ord(ch) & 0xFFFE == 0xFFFE or 0xFDD0 <= ord(ch) <= 0xFDEF)  # noncharacters
+    ]
+    assert isinstance(refused, InvalidInput) == bool(bad), bad
+    if isinstance(refused, InvalidInput):
+        assert refused.field == field
+    else:
+        value.encode()  # what the database and the log need of it
 
 
 @repeatable

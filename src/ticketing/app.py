@@ -13,7 +13,6 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
-from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from ticketing.auth import passwords
@@ -28,6 +27,7 @@ from ticketing.health import diagnostics, healthz, readyz
 from ticketing.http_limits import BodySizeLimit, RequestTimeout
 from ticketing.services import open_services
 from ticketing.settings import Settings, warn_about_defaults
+from ticketing.sqlite_schema import ensure_sqlite_schema
 from ticketing.users.service import ensure_admin
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ async def _prepare_database(settings: Settings) -> None:
         # aerich's migrations are MySQL DDL; the embedded SQLite file builds its
         # schema from the models instead (safe: only what is missing is created).
         await prepare_sqlite()
-        await Tortoise.generate_schemas(safe=True)
+        await ensure_sqlite_schema()
         await configuration.ensure_defaults()
     if settings.admin_email and settings.admin_password:
         await ensure_admin(

@@ -96,13 +96,14 @@ def _create_admin(args: argparse.Namespace, settings: Settings) -> int:
 
     from ticketing.db import config_for
     from ticketing.errors import DomainError
+    from ticketing.sqlite_schema import ensure_sqlite_schema
     from ticketing.users.service import ensure_admin
 
     async def run() -> int:
         await Tortoise.init(config=config_for(settings))
         try:
             if not settings.uses_mysql:
-                await Tortoise.generate_schemas(safe=True)
+                await ensure_sqlite_schema()
             user, created = await ensure_admin(
                 email=args.email, password=args.password, display_name=args.display_name
             )

@@ -12,6 +12,7 @@ from tortoise import Tortoise
 from ticketing.configuration import service as configuration
 from ticketing.db import config_for
 from ticketing.settings import Settings
+from ticketing.sqlite_schema import ensure_sqlite_schema
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ async def migrate(settings: Settings) -> list[str]:
     if not settings.uses_mysql:
         await Tortoise.init(config=config)
         try:
-            await Tortoise.generate_schemas(safe=True)
+            await ensure_sqlite_schema()
             await configuration.ensure_defaults()
         finally:
             await Tortoise.close_connections()

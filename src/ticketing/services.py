@@ -12,6 +12,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from ticketing.auth.devices import DeviceCookies
 from ticketing.auth.service import AuthService
 from ticketing.auth.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from ticketing.auth.throttle import (
@@ -19,8 +20,9 @@ from ticketing.auth.throttle import (
     LoginThrottle,
     MemoryAttemptCounter,
     RedisAttemptCounter,
+    SignUpThrottle,
 )
-from ticketing.auth.tokens import TokenCodec
+from ticketing.auth.tokens import RefreshSuccession, TokenCodec
 from ticketing.realtime.broker import Broker
 from ticketing.realtime.memory import MemoryBroker
 from ticketing.realtime.redis import RedisBroker
@@ -83,7 +85,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             counter=counter,
             max_per_email=settings.login_max_failures_per_email,
             max_per_address=settings.login_max_failures_per_address,
+            max_per_device=settings.login_max_failures_per_device,
             window_seconds=settings.login_window_seconds,
+        ),
+        signups=SignUpThrottle(
+            counter=counter,
+            max_per_address=settings.signup_max_per_address,
+            window_seconds=settings.signup_window_seconds,
         ),
         codec=TokenCodec(
             secret=settings.jwt_secret,
@@ -91,7 +99,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             audience=settings.jwt_audience,
             ttl_seconds=settings.access_token_ttl_seconds,
         ),
+        succession=RefreshSuccession(secret=settings.jwt_secret),
+        devices=DeviceCookies(secret=settings.jwt_secret),
         refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
+        refresh_reuse_grace_seconds=settings.refresh_reuse_grace_seconds,
         broker=broker,
     )
     await broker.start()

@@ -52,9 +52,18 @@ class Settings:
     max_query_cost: int = 10_000
     max_request_body_bytes: int = 1024 * 1024
     request_timeout_seconds: float = 30.0
+    # Failed log-ins per window: from clients unknown to the account, per email
+    # and per address; from a browser that logged in to it before (a device
+    # cookie), per device (auth/throttle.py).
     login_max_failures_per_email: int = 5
     login_max_failures_per_address: int = 50
+    login_max_failures_per_device: int = 10
     login_window_seconds: int = 15 * 60
+    signup_max_per_address: int = 10
+    signup_window_seconds: int = 3600
+    # A refresh token rotated this recently yields its successor again instead
+    # of counting as theft: two tabs refreshing at once (auth/sessions.py).
+    refresh_reuse_grace_seconds: int = 30
     ws_connection_init_timeout_seconds: float = 10.0
     ws_max_subscriptions_per_connection: int = 50
     # Origins whose pages may open a WebSocket (besides the server's own origin);
@@ -184,7 +193,11 @@ def _parse(env: Mapping[str, str]) -> Settings:
         request_timeout_seconds=seconds("REQUEST_TIMEOUT_SECONDS", 30.0),
         login_max_failures_per_email=integer("LOGIN_MAX_FAILURES_PER_EMAIL", 5),
         login_max_failures_per_address=integer("LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
+        login_max_failures_per_device=integer("LOGIN_MAX_FAILURES_PER_DEVICE", 10),
         login_window_seconds=integer("LOGIN_WINDOW_SECONDS", 15 * 60),
+        signup_max_per_address=integer("SIGNUP_MAX_PER_ADDRESS", 10),
+        signup_window_seconds=integer("SIGNUP_WINDOW_SECONDS", 3600),
+        refresh_reuse_grace_seconds=integer("REFRESH_REUSE_GRACE_SECONDS", 30, minimum=0),
         ws_connection_init_timeout_seconds=float(integer("WS_CONNECTION_INIT_TIMEOUT_SECONDS", 10)),
         ws_max_subscriptions_per_connection=integer("WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),
         ws_allowed_origins=_ws_allowed_origins(text("WS_ALLOWED_ORIGINS"), cors),

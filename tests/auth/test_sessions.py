@@ -1,4 +1,4 @@
-"""Session store: create, revoke, refresh rotation with reuse detection, expiry."""
+"""Session store: create, revoke, refresh rotation with reuse detection and its grace, expiry."""
 
 from __future__ import annotations
 
@@ -20,9 +20,15 @@ async def _started(store: SessionStore, digest: str = "digest-1", ttl: int = TTL
     return session_id
 
 
-async def _rotate(store: SessionStore, session_id: str, presented: str, new: str) -> RotationResult:
+async def _rotate(
+    store: SessionStore, session_id: str, presented: str, successor: str, grace: float = 0
+) -> RotationResult:
     return await store.rotate(
-        session_id=session_id, presented_digest=presented, new_digest=new, ttl_seconds=TTL
+        session_id=session_id,
+        presented_digest=presented,
+        successor_digest=successor,
+        ttl_seconds=TTL,
+        grace_seconds=grace,
     )
 
 
@@ -113,3 +119,67 @@ async def test_concurrent_rotations_of_one_digest_rotate_exactly_once(
     # a second presentation of the spent digest is reuse: the session must be gone
     assert outcomes[Rotation.REUSED] >= 1
     assert await session_store.user_of(session_id) is None
+
+
+async def test_within_the_grace_a_rotated_digest_yields_its_successor_again(
+    session_store: SessionStore,
+) -> None:
+    # given two tabs that present one refresh token at once
+    session_id = await _started(session_store, digest="d1")
+    # when both rotate it to its (derived, hence equal) successor within the grace
+    results = await asyncio.gather(
+        *(_rotate(session_store, session_id, "d1", "d2", grace=30) for _ in range(20))
+    )
+    # then one rotated, the others were given the same successor, and the session lives on
+    outcomes = Counter(result.outcome for result in results)
+    assert outcomes == {Rotation.ROTATED: 1, Rotation.RETRIED: 19}
+    assert {result.user_id for result in results} == {USER_ID}
+    assert await session_store.user_of(session_id) == USER_ID
+    assert (await _rotate(session_store, session_id, "d2", "d3", grace=30)).outcome is (
+        Rotation.ROTATED
+    )
+
+
+async def test_after_the_grace_a_rotated_digest_is_reuse_again(
+    session_store: SessionStore,
+) -> None:
+    # given a token rotated longer ago than the grace
+    session_id = await _started(session_store, digest="d1")
+    await _rotate(session_store, session_id, "d1", "d2", grace=0.5)
+    await asyncio.sleep(0.7)
+    # when it is presented again
+    result = await _rotate(session_store, session_id, "d1", "d2", grace=0.5)
+    # then it counts as theft
+    assert result.outcome is Rotation.REUSED
+    assert await session_store.user_of(session_id) is None
+
+
+async def test_within_the_grace_a_token_rotated_twice_since_is_reuse(
+    session_store: SessionStore,
+) -> None:
+    # given d1 rotated to d2, and d2 to d3, all within the grace
+    session_id = await _started(session_store, digest="d1")
+    await _rotate(session_store, session_id, "d1", "d2", grace=30)
+    await _rotate(session_store, session_id, "d2", "d3", grace=30)
+    # when d1 comes back: its successor is spent too, so nothing can be handed out
+    result = await _rotate(session_store, session_id, "d1", "d2", grace=30)
+    # then
+    assert result.outcome is Rotation.REUSED
+    assert await session_store.user_of(session_id) is None
+
+
+async def test_only_a_token_the_session_issued_revokes_it(session_store: SessionStore) -> None:
+    # given a session whose token was rotated once
+    session_id = await _started(session_store, digest="d1")
+    await _rotate(session_store, session_id, "d1", "d2")
+    other_id = await _started(session_store, digest="e1")
+    # when a digest it never issued is presented, then nothing ends
+    assert await session_store.revoke_presented(session_id, "forged") is False
+    assert await session_store.user_of(session_id) == USER_ID
+    # when its current digest or a spent one is presented, then the session ends
+    assert await session_store.revoke_presented(session_id, "d2") is True
+    assert await session_store.user_of(session_id) is None
+    await _rotate(session_store, other_id, "e1", "e2")
+    assert await session_store.revoke_presented(other_id, "e1") is True
+    assert await session_store.user_of(other_id) is None
+    assert await session_store.revoke_presented(other_id, "e2") is False

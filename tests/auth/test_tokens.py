@@ -13,7 +13,13 @@ import jwt
 import pytest
 
 from ticketing.auth import tokens
-from ticketing.auth.tokens import RefreshToken, TokenCodec, new_refresh_token, new_session_id
+from ticketing.auth.tokens import (
+    RefreshSuccession,
+    RefreshToken,
+    TokenCodec,
+    new_refresh_token,
+    new_session_id,
+)
 from ticketing.errors import Unauthenticated
 
 SECRET = "unit-test-secret-" + "k" * 48  # 64 bytes: long enough even for HS512
@@ -111,7 +117,18 @@ def test_tampered_payload_is_rejected() -> None:
 
 
 @pytest.mark.parametrize(
-    "garbage", ["", "garbage", "a.b.c", "...", "eyJhbGciOiJIUzI1NiJ9..", "é.é.é"]
+    "garbage",
+    [
+        "",
+        "garbage",
+        "a.b.c",
+        "...",
+        "eyJhbGciOiJIUzI1NiJ9..",
+        "é.é.é",
+        # PyJWT raised UnicodeEncodeError on this (an unexpected error, not UNAUTHENTICATED)
+        "\ud800.\ud800.\ud800",
+        "a." * 3000 + "b",
+    ],
 )
 def test_garbage_is_rejected(garbage: str) -> None:
     with pytest.raises(Unauthenticated):
@@ -144,6 +161,21 @@ def test_refresh_token_parts_at_the_length_limit_parse() -> None:
 def test_refresh_token_outside_the_url_safe_alphabet_is_refused(raw: str) -> None:
     # A ":" in the session id would name another session's store key.
     assert RefreshToken.parse(raw) is None
+
+
+def test_a_refresh_token_s_successor_is_the_same_each_time_and_only_with_the_key() -> None:
+    # given
+    token = new_refresh_token(new_session_id())
+    succession = RefreshSuccession(SECRET)
+    # when
+    successor = succession.successor(token)
+    # then: a token of the same session, that parses, and that no one derives without the key
+    assert succession.successor(token) == successor
+    assert RefreshToken.parse(str(successor)) == successor
+    assert successor.session_id == token.session_id
+    assert successor.secret != token.secret
+    assert RefreshSuccession(SECRET + "x").successor(token) != successor
+    assert succession.successor(successor) not in (token, successor)
 
 
 def test_refresh_digest_is_sha256_hex_of_the_secret() -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
+import jwt
 import pytest
 
 from tests.support.client import (
@@ -17,6 +21,7 @@ from tests.support.server import Server
 ME = "query { me { id email displayName role } }"
 REFRESH = "mutation { refreshToken { accessToken accessTokenExpiresAt user { id email } } }"
 LOG_OUT = "mutation { logOut }"
+COOKIE_DOMAIN = "127.0.0.1"  # where the test servers listen: the jar's domain for their cookies
 
 
 def _sign_up_input(email: str, password: str = PASSWORD, name: str = "Ada") -> dict[str, object]:
@@ -141,6 +146,10 @@ async def test_a_reused_refresh_token_revokes_the_whole_session(
 ) -> None:
     await sign_up(client, unique_email)
     stolen_cookie = client.cookies["refresh_token"]
+    # Rotated twice since: within the grace period a token rotated once still
+    # yields its successor (test_two_tabs_refreshing_at_once_stay_signed_in);
+    # one whose successor was rotated too has nothing to yield and is reuse.
+    (await client.execute(REFRESH)).ok()
     refreshed = (await client.execute(REFRESH)).ok()["refreshToken"]
 
     async with GraphQLClient(server.graphql_url) as thief:
@@ -151,6 +160,36 @@ async def test_a_reused_refresh_token_revokes_the_whole_session(
     # The legitimate holder's newer tokens died with the session.
     assert (await client.execute(ME, token=refreshed["accessToken"])).codes == ["UNAUTHENTICATED"]
     assert (await client.execute(REFRESH)).codes == ["UNAUTHENTICATED"]
+
+
+async def test_two_tabs_refreshing_at_once_stay_signed_in(
+    client: GraphQLClient, server: Server, unique_email: str
+) -> None:
+    # given one browser's refresh cookie, and 20 tabs that refresh with it at once
+    await sign_up(client, unique_email)
+    cookie = client.cookies["refresh_token"]
+    async with contextlib.AsyncExitStack() as stack:
+        tabs = [
+            await stack.enter_async_context(GraphQLClient(server.graphql_url)) for _ in range(20)
+        ]
+        for tab in tabs:
+            tab.cookies.set("refresh_token", cookie, domain=COOKIE_DOMAIN, path="/graphql")
+        # when
+        results = await asyncio.gather(*(tab.execute(REFRESH) for tab in tabs))
+        successors = {tab.cookies["refresh_token"] for tab in tabs}
+
+    # then every tab got a working token and the same successor cookie
+    assert [r.codes for r in results] == [[]] * 20
+    assert len(successors) == 1
+    assert successors != {cookie}
+    for result in results:
+        token = result.ok()["refreshToken"]["accessToken"]
+        assert (await client.execute(ME, token=token)).ok()["me"]["email"] == unique_email.lower()
+    # and the session goes on with that successor
+    client.cookies.set("refresh_token", successors.pop(), domain=COOKIE_DOMAIN, path="/graphql")
+    assert (await client.execute(REFRESH)).ok()["refreshToken"]["user"]["email"] == (
+        unique_email.lower()
+    )
 
 
 async def test_refresh_without_a_cookie_is_unauthenticated(client: GraphQLClient) -> None:
@@ -176,6 +215,30 @@ async def test_log_out_ends_the_session_at_once_and_clears_the_cookie(
     assert (await client.execute(REFRESH)).codes == ["UNAUTHENTICATED"]
 
 
+async def test_a_log_out_with_a_forged_refresh_cookie_ends_no_session(
+    client: GraphQLClient, server: Server, unique_email: str
+) -> None:
+    # given a victim's session, whose id any of its access tokens shows
+    await sign_up(client, unique_email)
+    assert client.token is not None
+    session_id = jwt.decode(client.token, options={"verify_signature": False})["sid"]
+    async with GraphQLClient(server.graphql_url) as attacker:
+        attacker.cookies.set("refresh_token", f"{session_id}.AAAA", path="/graphql")
+        # when someone logs out with a cookie naming it, without its secret
+        logged_out = await attacker.execute(LOG_OUT)
+
+    # then they are answered as anyone is, and the victim's session lives on
+    assert logged_out.ok() == {"logOut": True}
+    assert (await client.execute(ME)).ok()["me"]["email"] == unique_email.lower()
+    assert (await client.execute(REFRESH)).ok()["refreshToken"]["user"]["email"] == (
+        unique_email.lower()
+    )
+    # while the victim's own cookie, without an access token, does end it
+    client.token = None
+    assert (await client.execute(LOG_OUT)).ok() == {"logOut": True}
+    assert (await client.execute(REFRESH)).codes == ["UNAUTHENTICATED"]
+
+
 async def test_log_out_without_a_session_still_returns_true(client: GraphQLClient) -> None:
     result = await client.execute(LOG_OUT)
 
@@ -194,16 +257,17 @@ async def test_log_out_in_one_browser_leaves_the_other_session_alone(
 
 
 async def test_repeated_failures_for_one_email_are_rate_limited(
-    client: GraphQLClient, unique_email: str
+    client: GraphQLClient, server: Server, unique_email: str
 ) -> None:
     await sign_up(client, unique_email)
     wrong = {"input": {"email": unique_email, "password": "wrong password"}}
-    failures = [await client.execute(LOG_IN, wrong) for _ in range(5)]
+    async with GraphQLClient(server.graphql_url) as guesser:  # a browser new to the account
+        failures = [await guesser.execute(LOG_IN, wrong) for _ in range(5)]
 
-    limited = await client.execute(LOG_IN, wrong)
-    even_right = await client.execute(
-        LOG_IN, {"input": {"email": unique_email, "password": PASSWORD}}
-    )
+        limited = await guesser.execute(LOG_IN, wrong)
+        even_right = await guesser.execute(
+            LOG_IN, {"input": {"email": unique_email, "password": PASSWORD}}
+        )
 
     assert [r.codes for r in failures] == [["UNAUTHENTICATED"]] * 5
     assert limited.codes == ["RATE_LIMITED"]

@@ -81,10 +81,62 @@ async def test_the_cookie_follows_the_cookie_settings(
     server = make_server(backend, COOKIE_SECURE="true", COOKIE_SAMESITE="strict")
     async with GraphQLClient(server.graphql_url) as client:
         await sign_up(client, "cookie@example.com")
-        cookie = client.last_headers["set-cookie"]
+        cookies = client.last_headers.get_list("set-cookie")
 
-    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
-    assert {"httponly", "secure", "samesite=strict", "path=/graphql"} <= attributes
+    # the refresh token, and the device cookie that marks the browser as known
+    assert sorted(cookie.split("=")[0] for cookie in cookies) == ["device", "refresh_token"]
+    for cookie in cookies:
+        attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+        assert {"httponly", "secure", "samesite=strict", "path=/graphql"} <= attributes
+
+
+async def test_after_the_grace_a_rotated_refresh_token_revokes_the_session(
+    make_server: ServerFactory, backend: str
+) -> None:
+    # given a refresh token rotated away longer ago than the grace period
+    server = make_server(backend, REFRESH_REUSE_GRACE_SECONDS="1")
+    async with (
+        GraphQLClient(server.graphql_url) as owner,
+        GraphQLClient(server.graphql_url) as thief,
+    ):
+        await sign_up(owner, "grace@example.com")
+        stolen = owner.cookies["refresh_token"]
+        refreshed = (await owner.execute(REFRESH)).ok()["refreshToken"]
+        await asyncio.sleep(1.5)
+        # when it is presented again
+        thief.cookies.set("refresh_token", stolen, path="/graphql")
+        replay = await thief.execute(REFRESH)
+        # then it is theft: refused, and the session is gone
+        assert replay.codes == ["UNAUTHENTICATED"]
+        assert (await owner.execute(ME, token=refreshed["accessToken"])).codes == [
+            "UNAUTHENTICATED"
+        ]
+
+
+async def test_sign_up_is_throttled_per_client_address(
+    make_server: ServerFactory, backend: str
+) -> None:
+    # given a limit of 3 sign-ups per address
+    server = make_server(backend, SIGNUP_MAX_PER_ADDRESS="3")
+
+    def sign_up_as(email: str, password: str = PASSWORD) -> dict[str, object]:
+        return {"input": {"email": email, "password": password, "displayName": "New"}}
+
+    async with GraphQLClient(server.graphql_url) as client:
+        # when a typo (costs no hash, counts nothing), 3 sign-ups, and a fourth
+        typo = await client.execute(SIGN_UP, sign_up_as("typo@example.com", "short"))
+        allowed = [await client.execute(SIGN_UP, sign_up_as(f"n{i}@example.com")) for i in range(3)]
+        refused = await client.execute(SIGN_UP, sign_up_as("fourth@example.com"))
+        never_made = await client.execute(
+            LOG_IN, {"input": {"email": "fourth@example.com", "password": PASSWORD}}
+        )
+
+    # then the fourth is RATE_LIMITED with a time to wait, and no account was made
+    assert typo.codes == ["BAD_USER_INPUT"]
+    assert [r.codes for r in allowed] == [[]] * 3
+    assert refused.codes == ["RATE_LIMITED"]
+    assert refused.errors[0]["extensions"]["retryAfter"] > 0
+    assert never_made.codes == ["UNAUTHENTICATED"]
 
 
 async def test_sign_up_while_registration_is_closed_is_forbidden(

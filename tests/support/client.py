@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -56,11 +57,18 @@ class GraphQLClient:
         self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
     ) -> Result:
         bearer = token or self.token
-        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+        headers = {"Content-Type": "application/json"}
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
         request = GraphQLRequest(query, variable_values=variables)
+        # The body as a browser's JSON.stringify writes it: non-ASCII as \u escapes,
+        # which also carry a lone surrogate (httpx's own JSON encoding cannot).
+        body = json.dumps(request.payload)
         try:
             result = await self._session.execute(
-                request, extra_args={"headers": headers}, get_execution_result=True
+                request,
+                extra_args={"headers": headers, "content": body},
+                get_execution_result=True,
             )
         except TransportQueryError as error:
             return Result(

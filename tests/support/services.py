@@ -84,9 +84,9 @@ class MariaDB:
     def __init__(self) -> None:
         self._created: list[str] = []
 
-    def create_database(self, purpose: str) -> str:
+    def create_database(self, purpose: str, collation: str = "utf8mb4_unicode_ci") -> str:
         name = f"ticketing_{purpose}_{RUN_ID}_{len(self._created)}"
-        _run_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        _run_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE {collation}")
         self._created.append(name)
         return _server_url(name)
 

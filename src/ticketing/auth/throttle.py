@@ -1,13 +1,13 @@
-"""Log-in throttling: a fixed window of attempts per email and per client address.
+"""Throttling: fixed windows of log-in attempts and of sign-ups.
 
-Attempts are counted before the password is checked (an atomic increment, so
-concurrent requests and aliases batched in one request cannot slip past the
-limit) and forgiven after a successful log-in, so only failures add up.
+Log-in attempts are counted before the password is checked (an atomic
+increment, so concurrent requests and aliases batched in one request cannot
+slip past the limit) and forgiven after a successful log-in, so only failures
+add up.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -78,27 +78,58 @@ class RedisAttemptCounter:
 
 @dataclass(frozen=True, slots=True)
 class LoginThrottle:
+    """Failed log-ins per email and per address, except from a device the owner used before.
+
+    A limit per email alone lets anyone lock any account (the admin's too) by
+    failing on purpose. So attempts from a browser that logged in to this
+    account before (it holds a device cookie for it, auth/devices.py) count
+    against that device's own allowance, which nobody else can spend; only
+    attempts from unknown clients share the per-email and per-address limits
+    (OWASP's device cookies). Guessing stays slow from anywhere, and an
+    attacker can at worst lock out browsers that never logged in to the account.
+    """
+
     counter: AttemptCounter
     max_per_email: int
     max_per_address: int
+    max_per_device: int
     window_seconds: int
 
-    @staticmethod
-    def _keys(email: str, address: str) -> tuple[str, str]:
-        # Hashed so that the store never holds the email in clear.
-        email_key = hashlib.sha256(email.encode()).hexdigest()[:32]
-        return f"login:email:{email_key}", f"login:addr:{address}"
+    def _buckets(self, email_key: str, address: str, device: str | None) -> list[tuple[str, int]]:
+        """The counters an attempt counts in, each with its limit."""
+        if device is not None:
+            return [(f"login:device:{device}", self.max_per_device)]
+        # The email's identity (users/emails.py), never the email in clear.
+        return [
+            (f"login:email:{email_key[:32]}", self.max_per_email),
+            (f"login:addr:{address}", self.max_per_address),
+        ]
 
-    async def attempt(self, *, email: str, address: str) -> None:
-        """Count a log-in attempt; raise RateLimited when either limit is passed."""
-        email_key, address_key = self._keys(email, address)
-        email_count, email_ttl = await self.counter.hit(email_key, self.window_seconds)
-        address_count, address_ttl = await self.counter.hit(address_key, self.window_seconds)
-        if email_count > self.max_per_email:
-            raise RateLimited(email_ttl)
-        if address_count > self.max_per_address:
-            raise RateLimited(address_ttl)
+    async def attempt(self, *, email_key: str, address: str, device: str | None = None) -> None:
+        """Count a log-in attempt; raise RateLimited when a limit that applies is passed.
 
-    async def succeeded(self, *, email: str, address: str) -> None:
-        for key in self._keys(email, address):
+        `device` is the id of a valid device cookie for this email (auth/devices.py), if any.
+        """
+        buckets = self._buckets(email_key, address, device)
+        counts = [await self.counter.hit(key, self.window_seconds) for key, _ in buckets]
+        for (count, retry_after), (_, limit) in zip(counts, buckets, strict=True):
+            if count > limit:
+                raise RateLimited(retry_after)
+
+    async def succeeded(self, *, email_key: str, address: str, device: str | None = None) -> None:
+        for key, _ in self._buckets(email_key, address, device):
             await self.counter.forgive(key)
+
+
+@dataclass(frozen=True, slots=True)
+class SignUpThrottle:
+    """Sign-ups per client address: each needs no account and costs an argon2 hash."""
+
+    counter: AttemptCounter
+    max_per_address: int
+    window_seconds: int
+
+    async def attempt(self, *, address: str) -> None:
+        count, retry_after = await self.counter.hit(f"signup:addr:{address}", self.window_seconds)
+        if count > self.max_per_address:
+            raise RateLimited(retry_after)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 import time
@@ -18,11 +20,15 @@ from ticketing.errors import Unauthenticated
 ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105  (a claim value, not a secret)
 _TOKEN_PART = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# A JWS in compact form: three base64url parts (RFC 7515 7.1).
+_COMPACT_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+MAX_ACCESS_TOKEN_LENGTH = 4096
 _REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "sid", "jti", "typ"]
 INVALID_OR_EXPIRED = "The access token is invalid or has expired."
 # Tokens verified lately, kept so that a client's next request (or its socket's
 # first subscription right after connection_init) is not verified again.
 VERIFIED_TOKENS_KEPT = 4096
+_SUCCESSOR_KEY_LABEL = b"ticketing refresh successor v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,9 @@ class TokenCodec:
 
     def decode(self, token: str) -> AccessClaims:
         """Verify signature, algorithm, issuer, audience, expiry and type, or raise."""
+        if len(token) > MAX_ACCESS_TOKEN_LENGTH or not _COMPACT_JWT.fullmatch(token):
+            # Not even shaped like a token (PyJWT fails on text it cannot encode).
+            raise Unauthenticated(INVALID_OR_EXPIRED)
         claims = self._verified.get(token)
         if claims is None:
             claims = keep(self._verified, token, self._verify(token), VERIFIED_TOKENS_KEPT)
@@ -126,6 +135,26 @@ class RefreshToken:
         if not dot or not _TOKEN_PART.fullmatch(session_id) or not _TOKEN_PART.fullmatch(secret):
             return None
         return cls(session_id=session_id, secret=secret)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshSuccession:
+    """The token that replaces a refresh token when it is rotated.
+
+    Derived from the token with a key of its own (from JWT_SECRET), not drawn
+    at random: a second refresh with the same token within the grace period
+    (auth/sessions.py) is answered with the same successor, on any instance,
+    without the session store holding a refresh secret. Without the key, a
+    token says nothing about its successor.
+    """
+
+    secret: str = field(repr=False)
+
+    def successor(self, token: RefreshToken) -> RefreshToken:
+        key = hmac.new(self.secret.encode(), _SUCCESSOR_KEY_LABEL, hashlib.sha256).digest()
+        mac = hmac.new(key, str(token).encode(), hashlib.sha256).digest()
+        secret = base64.urlsafe_b64encode(mac).decode().rstrip("=")
+        return RefreshToken(session_id=token.session_id, secret=secret)
 
 
 def new_session_id() -> str:

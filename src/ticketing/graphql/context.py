@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from ticketing.auth.devices import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECONDS
 from ticketing.auth.service import Principal
 from ticketing.errors import Unauthenticated
 from ticketing.graphql.loaders import Loaders
@@ -16,7 +17,7 @@ from ticketing.services import Services
 from ticketing.users.models import User
 
 REFRESH_COOKIE = "refresh_token"
-REFRESH_COOKIE_PATH = "/graphql"
+COOKIE_PATH = "/graphql"
 BEARER_PREFIX = "bearer "
 
 
@@ -96,15 +97,24 @@ class Context:
     def refresh_cookie(self) -> str | None:
         return self.request.cookies.get(REFRESH_COOKIE)
 
+    def device_cookie(self) -> str | None:
+        return self.request.cookies.get(DEVICE_COOKIE)
+
     def set_refresh_cookie(self, token: str) -> None:
+        self._set_cookie(REFRESH_COOKIE, token, self.services.settings.refresh_token_ttl_seconds)
+
+    def set_device_cookie(self, value: str) -> None:
+        self._set_cookie(DEVICE_COOKIE, value, DEVICE_COOKIE_MAX_AGE_SECONDS)
+
+    def _set_cookie(self, name: str, value: str, max_age: int) -> None:
         if self.response is None:
             return  # over WebSocket there is no HTTP response to carry a cookie
         settings = self.services.settings
         self.response.set_cookie(
-            REFRESH_COOKIE,
-            token,
-            max_age=settings.refresh_token_ttl_seconds,
-            path=REFRESH_COOKIE_PATH,
+            name,
+            value,
+            max_age=max_age,
+            path=COOKIE_PATH,
             httponly=True,
             secure=settings.cookie_secure,
             samesite=settings.cookie_samesite,  # type: ignore[arg-type]
@@ -116,7 +126,7 @@ class Context:
         settings = self.services.settings
         self.response.delete_cookie(
             REFRESH_COOKIE,
-            path=REFRESH_COOKIE_PATH,
+            path=COOKIE_PATH,
             httponly=True,
             secure=settings.cookie_secure,
             samesite=settings.cookie_samesite,  # type: ignore[arg-type]

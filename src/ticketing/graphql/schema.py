@@ -21,6 +21,7 @@ from ticketing.graphql.messages.subscriptions import MessageSubscription
 from ticketing.graphql.shared_execution import SharedEventExecutor
 from ticketing.graphql.sql_count import SqlStatementCount, install_counter
 from ticketing.graphql.suggestions import ErrorCodesWithoutSuggestions
+from ticketing.graphql.text_inputs import guard_text_arguments
 from ticketing.graphql.tickets.mutations import TicketMutation
 from ticketing.graphql.tickets.queries import TicketQuery
 from ticketing.graphql.tickets.subscriptions import TicketSubscription
@@ -57,7 +58,7 @@ def build_schema(
     if count_sql_statements:
         install_counter()
         extensions.append(SqlStatementCount)
-    return TicketingSchema(
+    schema = TicketingSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -65,6 +66,8 @@ def build_schema(
         # A live event is executed once per audience, not per subscriber.
         execution_context_class=SharedEventExecutor,
     )
+    guard_text_arguments(schema._schema)
+    return schema
 
 
 def export_schema() -> str:

@@ -10,28 +10,13 @@ from tortoise.exceptions import IntegrityError
 
 from ticketing.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
 from ticketing.errors import Conflict, InvalidInput
-from ticketing.users.models import DISPLAY_NAME_MAX_LENGTH, EMAIL_MAX_LENGTH, Role, User
+from ticketing.text import BIDI_CONTROLS, has_visible_character
+from ticketing.users.emails import email_key, validate_email
+from ticketing.users.models import DISPLAY_NAME_MAX_LENGTH, Role, User
 
 logger = logging.getLogger(__name__)
 
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def validate_email(email: str) -> str:
-    """The normalised email, or BAD_USER_INPUT (a syntax check only; no mail is sent)."""
-    normalized = normalize_email(email)
-    local, at, domain = normalized.rpartition("@")
-    if (
-        not at
-        or not local
-        or "." not in domain.strip(".")
-        or len(normalized) > EMAIL_MAX_LENGTH
-        or any(ch.isspace() for ch in normalized)
-    ):
-        raise InvalidInput("email", "Enter a valid email address.")
-    return normalized
+DISPLAY_NAME_FIELD = "displayName"
 
 
 def validate_password(password: str) -> None:
@@ -46,12 +31,29 @@ def validate_password(password: str) -> None:
 
 
 def validate_display_name(display_name: str) -> str:
+    """The name trimmed; others see it beside every message, so it must show as written."""
     cleaned = display_name.strip()
     if not cleaned or len(cleaned) > DISPLAY_NAME_MAX_LENGTH:
         raise InvalidInput(
-            "displayName", f"The display name needs 1 to {DISPLAY_NAME_MAX_LENGTH} characters."
+            DISPLAY_NAME_FIELD,
+            f"The display name needs 1 to {DISPLAY_NAME_MAX_LENGTH} characters.",
+        )
+    if not has_visible_character(cleaned):
+        raise InvalidInput(DISPLAY_NAME_FIELD, "The display name needs a visible character.")
+    if BIDI_CONTROLS.search(cleaned):
+        raise InvalidInput(
+            DISPLAY_NAME_FIELD,
+            "The display name may not contain bidirectional embedding, override "
+            "or isolate characters.",
         )
     return cleaned
+
+
+def validate_new_user(*, email: str, password: str, display_name: str) -> None:
+    """BAD_USER_INPUT unless `create_user` would take these (the email may still be taken)."""
+    validate_email(email)
+    validate_password(password)
+    validate_display_name(display_name)
 
 
 async def create_user(
@@ -63,15 +65,17 @@ async def create_user(
     connection: BaseDBAsyncClient | None = None,
 ) -> User:
     """Validate and create a user; CONFLICT when the email is taken."""
-    normalized = validate_email(email)
+    shown = validate_email(email)
+    key = email_key(shown)
     validate_password(password)
     name = validate_display_name(display_name)
-    if await User.filter(email=normalized).using_db(connection).exists():
+    if await User.filter(email_key=key).using_db(connection).exists():
         raise Conflict("An account with this email already exists.")
     password_hash = await hash_password(password)
     try:
         return await User.create(
-            email=normalized,
+            email=shown,
+            email_key=key,
             password_hash=password_hash,
             display_name=name,
             role=role,
@@ -88,20 +92,25 @@ async def ensure_admin(*, email: str, password: str, display_name: str | None) -
     An existing account keeps its password: running this again never overwrites
     a password someone may have changed since.
     """
-    normalized = validate_email(email)
-    existing = await User.get_or_none(email=normalized)
+    shown = validate_email(email)
+    existing = await by_email(shown)
     if existing is not None:
         if existing.role != Role.ADMIN:
             existing.role = Role.ADMIN
             await existing.save(update_fields=["role"])
         return existing, False
     user = await create_user(
-        email=normalized,
+        email=shown,
         password=password,
-        display_name=display_name or normalized.partition("@")[0],
+        display_name=display_name or shown.partition("@")[0],
         role=Role.ADMIN,
     )
     return user, True
+
+
+async def by_email(email: str) -> User | None:
+    """The account this email identifies (see emails.py), if there is one."""
+    return await User.get_or_none(email_key=email_key(email))
 
 
 async def users_by_ids(ids: Iterable[int]) -> dict[int, User]:

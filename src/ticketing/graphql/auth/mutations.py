@@ -10,6 +10,8 @@ from ticketing.graphql.context import Context, Info
 
 def _signed_in(context: Context, signed_in: SignedIn) -> AuthPayload:
     context.set_refresh_cookie(str(signed_in.refresh_token))
+    if signed_in.device_cookie is not None:
+        context.set_device_cookie(signed_in.device_cookie)
     return AuthPayload.from_signed_in(signed_in)
 
 
@@ -18,7 +20,10 @@ class AuthMutation:
     @strawberry.mutation
     async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
         signed_in = await info.context.services.auth.sign_up(
-            email=input.email, password=input.password, display_name=input.display_name
+            email=input.email,
+            password=input.password,
+            display_name=input.display_name,
+            client_address=info.context.client_address,
         )
         return _signed_in(info.context, signed_in)
 
@@ -28,6 +33,7 @@ class AuthMutation:
             email=input.email,
             password=input.password,
             client_address=info.context.client_address,
+            device_cookie=info.context.device_cookie(),
         )
         return _signed_in(info.context, signed_in)
 
