@@ -56,6 +56,7 @@ def create_app(settings: Settings) -> Starlette:
             max_cost=settings.max_query_cost,
         ),
         introspection=settings.introspection,
+        error_report_window_seconds=settings.error_report_window_seconds,
     )
     view = build_view(schema, settings)
 

@@ -76,6 +76,8 @@ class Settings:
     ws_message_burst: int = 100
     # A peer that takes none of our data (or answers no ping) for this long is dropped.
     ws_send_timeout_seconds: float = 20.0
+    # Unexpected errors of one kind are reported once per window, then counted.
+    error_report_window_seconds: float = 60.0
     # A diagnostic for tests and benchmarks: `extensions.sqlStatements` per response.
     expose_sql_statement_count: bool = False
     # A diagnostic for tests and operators: GET /diagnostics (tasks, broker channels).
@@ -206,6 +208,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         ws_messages_per_second=integer("WS_MESSAGES_PER_SECOND", 20),
         ws_message_burst=integer("WS_MESSAGE_BURST", 100),
         ws_send_timeout_seconds=float(integer("WS_SEND_TIMEOUT_SECONDS", 20)),
+        error_report_window_seconds=seconds("ERROR_REPORT_WINDOW_SECONDS", 60.0),
         expose_sql_statement_count=boolean("EXPOSE_SQL_STATEMENT_COUNT", False),
         expose_diagnostics=boolean("EXPOSE_DIAGNOSTICS", False),
         admin_email=admin_email,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
+import time
 from functools import cached_property
 from typing import Any
 
@@ -25,6 +25,7 @@ from strawberry.types import ExecutionContext
 from ticketing.activity import service as activity
 from ticketing.activity.models import LogLevel
 from ticketing.errors import DomainError
+from ticketing.graphql.failure_reports import FailureReports, Repeats, fingerprint
 from ticketing.outages import UNAVAILABLE_MESSAGE, is_outage
 from ticketing.realtime.broker import Broker
 from ticketing.realtime.outbox import change
@@ -32,6 +33,7 @@ from ticketing.realtime.outbox import change
 logger = logging.getLogger("ticketing.errors")
 
 INTERNAL_MESSAGE = "Internal server error."
+WINDOW_CLOSE_SLACK_SECONDS = 0.5
 
 
 def is_client_error(error: GraphQLError) -> bool:
@@ -95,6 +97,10 @@ class ErrorCodes(MaskErrors):
 
 
 class TicketingSchema(Schema):
+    def __init__(self, *args: Any, error_report_window_seconds: float = 60.0, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.failures = FailureReports(error_report_window_seconds)
+
     @cached_property
     def results_carry_extensions(self) -> bool:
         """Whether some extension adds `extensions` to results (live frames then differ)."""
@@ -107,25 +113,59 @@ class TicketingSchema(Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # Called with the original errors, before ErrorCodes masks them. Expected
-        # errors are the client's business and would only flood the log.
+        # errors are the client's business and would only flood the log; so would
+        # the same unexpected one, repeated (failure_reports.py).
         for error in errors:
             if not is_unexpected(error):
                 continue
-            reference = uuid.uuid4().hex[:12]
-            _REFERENCES[id(error)] = reference
+            cause = error.original_error or error
+            occurrence = self.failures.occurred(fingerprint(cause), time.monotonic())
+            _REFERENCES[id(error)] = occurrence.reference
+            context = getattr(execution_context, "context", None)
+            broker = getattr(getattr(context, "services", None), "broker", None)
+            self._report_repeats(occurrence.ended, broker)
+            if not occurrence.first:
+                continue
             operation = getattr(execution_context, "operation_name", None) or "anonymous"
             path = ".".join(str(p) for p in error.path or ()) or "-"
             logger.error(
                 "Unexpected error %s in operation %s at %s",
-                reference,
+                occurrence.reference,
                 operation,
                 path,
-                exc_info=error.original_error or error,
+                exc_info=cause,
             )
-            context = getattr(execution_context, "context", None)
-            broker = getattr(getattr(context, "services", None), "broker", None)
             _record_in_activity_log(
-                f"Unexpected server error {reference} in operation {operation} at {path}.",
+                f"Unexpected server error {occurrence.reference} in operation {operation} "
+                f"at {path}.",
+                broker,
+            )
+            self._close_window_later(broker)
+
+    def _close_window_later(self, broker: Broker | None) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # executed without a loop: the next occurrence closes it
+            return
+        # A little after the window: the loop's clock may run a hair behind time.monotonic().
+        delay = self.failures.window_seconds + WINDOW_CLOSE_SLACK_SECONDS
+        loop.call_later(delay, self._close_ended_windows, broker)
+
+    def _close_ended_windows(self, broker: Broker | None) -> None:
+        self._report_repeats(self.failures.close_ended(time.monotonic()), broker)
+
+    def _report_repeats(self, ended: list[Repeats], broker: Broker | None) -> None:
+        window = self.failures.window_seconds
+        for repeats in ended:
+            logger.error(
+                "Unexpected error %s happened %d more times within %gs of its first report",
+                repeats.reference,
+                repeats.count,
+                window,
+            )
+            _record_in_activity_log(
+                f"Unexpected server error {repeats.reference} happened {repeats.count} more "
+                f"times in the {window:g} s after it was first recorded.",
                 broker,
             )
 

@@ -46,6 +46,7 @@ def build_schema(
     count_sql_statements: bool = False,
     limits: OperationLimits | None = None,
     introspection: bool = True,
+    error_report_window_seconds: float = 60.0,
 ) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         # Without introspection, error messages stop suggesting names as well.
@@ -65,6 +66,7 @@ def build_schema(
         extensions=extensions,
         # A live event is executed once per audience, not per subscriber.
         execution_context_class=SharedEventExecutor,
+        error_report_window_seconds=error_report_window_seconds,
     )
     guard_text_arguments(schema._schema)
     return schema
