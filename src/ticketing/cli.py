@@ -47,6 +47,8 @@ def _log_config(level: str) -> dict[str, Any]:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from ticketing.http_protocol import http_protocol
+
     if args.workers > 1 and settings.redis_url is None:
         print(
             "ticketing: --workers above 1 needs REDIS_URL: without it sessions and events "
@@ -61,7 +63,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port or settings.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        # httptools, with a deadline for each request's headers and a cap on
+        # open connections (uvicorn has neither; limit_concurrency is not one).
+        http=http_protocol(
+            header_timeout=settings.request_header_timeout_seconds,
+            max_connections=settings.max_connections_per_worker,
+        ),
         # websockets-sansio, dropping a peer that takes no data within the ping timeout.
         ws="ticketing.ws_protocol:WebSocketProtocol",
         ws_max_size=settings.ws_max_message_bytes,
