@@ -48,6 +48,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from ticketing.http_protocol import http_protocol
+    from ticketing.open_files import make_room_for
 
     if args.workers > 1 and settings.redis_url is None:
         print(
@@ -56,6 +57,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    room = make_room_for(settings.max_connections_per_worker)
+    if room < settings.max_connections_per_worker:
+        logger.warning(
+            "MAX_CONNECTIONS_PER_WORKER is %d, but the limit on open files (ulimit -n) leaves "
+            "room for %d connections: beyond that they fail, and so may the worker's own "
+            "database and Redis connections. Raise the limit or lower the setting.",
+            settings.max_connections_per_worker,
+            room,
+        )
     uvicorn.run(
         "ticketing.app:app_from_environment",
         factory=True,
