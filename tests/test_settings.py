@@ -40,6 +40,17 @@ REFUSED = [
     pytest.param({"ACCESS_TOKEN_TTL_SECONDS": "1.5"}, "ACCESS_TOKEN_TTL_SECONDS", id="ttl-float"),
     pytest.param({"LOGIN_MAX_FAILURES_PER_EMAIL": "-1"}, "at least 1", id="negative-limit"),
     pytest.param({"LOG_LEVEL": "verbose"}, "LOG_LEVEL", id="log-level"),
+    pytest.param(
+        {"REQUEST_HEADER_TIMEOUT_SECONDS": "0"},
+        "REQUEST_HEADER_TIMEOUT_SECONDS",
+        id="header-timeout-zero",
+    ),
+    pytest.param(
+        {"MAX_CONNECTIONS_PER_WORKER": "0"}, "MAX_CONNECTIONS_PER_WORKER", id="no-connections"
+    ),
+    pytest.param(
+        {"MAX_CONNECTIONS_PER_WORKER": "1e4"}, "MAX_CONNECTIONS_PER_WORKER", id="connections-float"
+    ),
 ]
 
 
@@ -149,3 +160,20 @@ def test_invalid_value_in_env_file_is_refused(tmp_path: Path) -> None:
 def test_missing_env_file_is_ignored(tmp_path: Path) -> None:
     settings = Settings.from_env({}, env_file=tmp_path / "absent.env")
     assert settings.database_url == DEFAULT_DATABASE_URL
+
+
+def test_slow_client_limits_default_to_bounds_that_fit_thousands_of_sockets() -> None:
+    # given an empty environment
+    # when the settings are built
+    settings = Settings.from_env({})
+    # then headers have 10 s, and a worker holds well above the 10,000 sockets measured
+    assert settings.request_header_timeout_seconds == 10.0
+    assert settings.max_connections_per_worker == 16_384
+
+
+def test_slow_client_limits_are_parsed() -> None:
+    settings = Settings.from_env(
+        {"REQUEST_HEADER_TIMEOUT_SECONDS": "2.5", "MAX_CONNECTIONS_PER_WORKER": " 50000 "}
+    )
+    assert settings.request_header_timeout_seconds == 2.5
+    assert settings.max_connections_per_worker == 50_000

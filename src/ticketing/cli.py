@@ -47,6 +47,9 @@ def _log_config(level: str) -> dict[str, Any]:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from ticketing.http_protocol import http_protocol
+    from ticketing.open_files import make_room_for
+
     if args.workers > 1 and settings.redis_url is None:
         print(
             "ticketing: --workers above 1 needs REDIS_URL: without it sessions and events "
@@ -54,6 +57,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    room = make_room_for(settings.max_connections_per_worker)
+    if room < settings.max_connections_per_worker:
+        logger.warning(
+            "MAX_CONNECTIONS_PER_WORKER is %d, but the limit on open files (ulimit -n) leaves "
+            "room for %d connections: beyond that they fail, and so may the worker's own "
+            "database and Redis connections. Raise the limit or lower the setting.",
+            settings.max_connections_per_worker,
+            room,
+        )
     uvicorn.run(
         "ticketing.app:app_from_environment",
         factory=True,
@@ -61,7 +73,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port or settings.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        # httptools, with a deadline for each request's headers and a cap on
+        # open connections (uvicorn has neither; limit_concurrency is not one).
+        http=http_protocol(
+            header_timeout=settings.request_header_timeout_seconds,
+            max_connections=settings.max_connections_per_worker,
+        ),
         # websockets-sansio, dropping a peer that takes no data within the ping timeout.
         ws="ticketing.ws_protocol:WebSocketProtocol",
         ws_max_size=settings.ws_max_message_bytes,

@@ -52,6 +52,10 @@ class Settings:
     max_query_cost: int = 10_000
     max_request_body_bytes: int = 1024 * 1024
     request_timeout_seconds: float = 30.0
+    # Slow clients (ticketing/http_protocol.py): the time a request's headers may
+    # take, and the connections (HTTP and WebSocket) one worker process holds.
+    request_header_timeout_seconds: float = 10.0
+    max_connections_per_worker: int = 16_384
     # Failed log-ins per window: from clients unknown to the account, per email
     # and per address; from a browser that logged in to it before (a device
     # cookie), per device (auth/throttle.py).
@@ -193,6 +197,8 @@ def _parse(env: Mapping[str, str]) -> Settings:
         max_query_cost=integer("MAX_QUERY_COST", 10_000),
         max_request_body_bytes=integer("MAX_REQUEST_BODY_BYTES", 1024 * 1024),
         request_timeout_seconds=seconds("REQUEST_TIMEOUT_SECONDS", 30.0),
+        request_header_timeout_seconds=seconds("REQUEST_HEADER_TIMEOUT_SECONDS", 10.0),
+        max_connections_per_worker=integer("MAX_CONNECTIONS_PER_WORKER", 16_384),
         login_max_failures_per_email=integer("LOGIN_MAX_FAILURES_PER_EMAIL", 5),
         login_max_failures_per_address=integer("LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
         login_max_failures_per_device=integer("LOGIN_MAX_FAILURES_PER_DEVICE", 10),
