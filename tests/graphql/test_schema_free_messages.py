@@ -12,14 +12,16 @@ from typing import Any
 
 import pytest
 import strawberry
-from graphql import GraphQLError, GraphQLSchema, parse, validate
+from graphql import FieldNode, GraphQLError, GraphQLSchema, ValidationRule, parse, validate
 from graphql import build_schema as build_sdl_schema
 from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.extensions import AddValidationRules
 
 from ticketing.errors import InvalidInput
 from ticketing.graphql.errors_without_schema import ErrorCodesWithoutSchema
 from ticketing.graphql.schema import build_schema
 from ticketing.graphql.schema_free_messages import schema_free
+from ticketing.graphql.unwritten_names import GENERIC_MESSAGE
 
 OPEN = build_schema()
 CLOSED = build_schema(introspection=False)
@@ -486,10 +488,32 @@ async def test_strawberrys_forms(document: str, variables: Any, expected: str) -
     assert_names_only_what_was_written(expected, schema._schema, document, variables)
 
 
-# --- errors that are ours ---------------------
+# --- the last check: a form nobody rewrote, and errors that are ours ---------------------
 
 
-LEAKY = strawberry.Schema(StrawberryQuery, extensions=[ErrorCodesWithoutSchema])
+class RefusePlainFields(ValidationRule):
+    """A rule whose message no rewrite knows, naming a type the document may not have written."""
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        if node.name.value == "plain":
+            parent = self.context.get_parent_type()
+            self.report_error(GraphQLError(f"No plain fields on '{parent}'.", node))
+
+
+LEAKY = strawberry.Schema(
+    StrawberryQuery,
+    extensions=[ErrorCodesWithoutSchema, lambda: AddValidationRules([RefusePlainFields])],
+)
+
+
+async def test_a_message_that_still_names_an_unwritten_schema_name_becomes_generic() -> None:
+    unwritten = await only_error(LEAKY, "{ plain }", None)
+    written = await only_error(LEAKY, "query StrawberryQuery { plain }", None)
+
+    assert unwritten.message == GENERIC_MESSAGE
+    assert unwritten.extensions == {"code": "BAD_USER_INPUT"}
+    assert unwritten.locations is not None
+    assert written.message == "No plain fields on 'StrawberryQuery'."
 
 
 async def test_domain_errors_and_the_operation_limits_keep_their_messages() -> None:
