@@ -517,7 +517,8 @@ async def test_a_message_that_still_names_an_unwritten_schema_name_becomes_gener
 
 
 async def test_domain_errors_and_the_operation_limits_keep_their_messages() -> None:
-    # Ours, not graphql-core's: they name nothing of the schema by accident.
+    # Ours, not graphql-core's: left as we wrote them, even when they quote a name of
+    # the schema the document did not write (here 'Basket'), and so are the limits'.
     mine = await LEAKY.execute("{ refuse }")
     assert [(e.message, e.extensions) for e in mine.errors or []] == [
         ("No 'Basket' for you.", {"code": "BAD_USER_INPUT", "field": "basket"})
