@@ -44,7 +44,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     graphiql: bool = True
     # GraphQL and HTTP limits (docs/security-graphql-http.md). Introspection off
-    # also hides "Did you mean …?" suggestions.
+    # also keeps error messages from naming the schema (no "Did you mean …?", no
+    # type the document did not write).
     introspection: bool = True
     max_query_depth: int = 12
     max_query_tokens: int = 2000

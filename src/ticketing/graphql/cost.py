@@ -1,16 +1,26 @@
-"""What an operation may cost before it runs: lists count by their `first` argument.
+"""What an operation may cost before it runs: lists count by their page size.
 
-Every field costs 1. A field that takes `first` (the connections `tickets`,
-`messages`, `logs`) returns up to `first` items, so what is selected inside it
-is paid `first` times over, and nested lists multiply:
-`tickets(first: 100) { edges { node { messages(first: 100) { … } } } }` costs
-about 100 * 100 * the message selection.
+Every field costs 1. A field with a page size (`first`: the connections
+`tickets`, `messages`, `logs`; see `page_size.py`) returns up to that many
+items, so what is selected inside it is paid that many times over, and nested
+lists multiply: `tickets(first: 100) { edges { node { messages(first: 100) { … } } } }`
+costs about 100 * 100 * the message selection.
 
-`first` is the literal in the document, else the value of its variable (or the
-variable's default), else the argument's default in the schema (`tickets` 20,
-`messages` 50, `logs` 50); `null` also means the default, as in the API. A
-fragment costs what its fields cost wherever it is spread (computed once per
+The page size is the value the field will run with, however the client spelled
+it: the operation's variables are coerced by graphql-core's own
+`get_variable_values` and each field's arguments by its `get_argument_values`,
+exactly as the executor does. So `first: $f` with `{"f": 100.0}` (or `1e2`)
+costs 100 because it runs as 100; a variable's default, the schema's default
+(`tickets` 20, `messages` 50, `logs` 50) and `null` (the default, as in the
+API) count as they run too. Variables that do not coerce cost nothing: the
+executor refuses the whole operation before any resolver runs, with its own
+error. A field whose arguments do not coerce costs 1: the executor reports it
+and resolves nothing below it.
+
+A fragment costs what its fields cost wherever it is spread (computed once per
 fragment, so spreading fragments into each other stays cheap to compute).
+`@skip`/`@include` are not evaluated: a skipped field is counted, never run.
+Fragment arguments (graphql-core's experimental syntax) are not parsed here.
 
 The document must be valid: the cost is computed after validation.
 """
@@ -25,23 +35,22 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLField,
-    GraphQLInt,
     GraphQLNamedType,
     GraphQLSchema,
     InlineFragmentNode,
-    OperationDefinitionNode,
     SchemaMetaFieldDef,
     SelectionSetNode,
     TypeMetaFieldDef,
     TypeNameMetaFieldDef,
-    VariableNode,
+    get_argument_values,
     get_named_type,
     get_operation_ast,
-    value_from_ast,
 )
+from graphql.execution.values import VariableValues, get_variable_values
 
-PAGE_SIZE_ARGUMENT = "first"
+from ticketing.graphql.page_size import page_size
 
 
 def operation_cost(
@@ -52,28 +61,22 @@ def operation_cost(
 ) -> int:
     operation = get_operation_ast(document, operation_name)
     if operation is None:
-        return 0
+        return 0  # the executor refuses it: nothing runs
     root = schema.get_root_type(operation.operation)
     if root is None:
         return 0
+    if variables is not None and not isinstance(variables, Mapping):
+        return 0  # not variables at all: the executor cannot run the operation either
+    # The executor's own coercion, so that each variable counts as the value it runs as.
+    coerced = get_variable_values(
+        schema, operation.variable_definitions or (), dict(variables or {})
+    )
+    if isinstance(coerced, list):
+        return 0  # the executor refuses these variables before any resolver runs
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    return _Costing(schema, fragments, _variable_values(operation, variables)).selection_set(
-        operation.selection_set, root
-    )
-
-
-def _variable_values(
-    operation: OperationDefinitionNode, provided: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """The values sent, and the operation's defaults for those not sent."""
-    values = dict(provided or {})
-    for definition in operation.variable_definitions or ():
-        name = definition.variable.name.value
-        if name not in values and definition.default_value is not None:
-            values[name] = value_from_ast(definition.default_value, GraphQLInt)
-    return values
+    return _Costing(schema, fragments, coerced).selection_set(operation.selection_set, root)
 
 
 class _Costing:
@@ -81,7 +84,7 @@ class _Costing:
         self,
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
-        variables: dict[str, Any],
+        variables: VariableValues,
     ) -> None:
         self._schema = schema
         self._fragments = fragments
@@ -105,8 +108,13 @@ class _Costing:
         definition = self._definition(node.name.value, parent)
         if definition is None or node.selection_set is None:
             return 1
+        try:
+            # What the executor hands the resolver (variables and defaults filled in).
+            arguments = get_argument_values(definition, node, self._variables)
+        except GraphQLError:
+            return 1  # the executor reports this field's error and runs nothing below it
         inner = self.selection_set(node.selection_set, get_named_type(definition.type))
-        return 1 + self._page_size(node, definition) * inner
+        return 1 + page_size(definition, arguments) * inner
 
     def _fragment(self, name: str) -> int:
         if name not in self._fragment_costs:
@@ -123,19 +131,3 @@ class _Costing:
             return SchemaMetaFieldDef if name == "__schema" else TypeMetaFieldDef
         fields: dict[str, GraphQLField] | None = getattr(parent, "fields", None)
         return None if fields is None else fields.get(name)
-
-    def _page_size(self, node: FieldNode, definition: GraphQLField) -> int:
-        argument = definition.args.get(PAGE_SIZE_ARGUMENT)
-        if argument is None:
-            return 1
-        value: Any = None
-        for given in node.arguments or ():
-            if given.name.value != PAGE_SIZE_ARGUMENT:
-                continue
-            if isinstance(given.value, VariableNode):
-                value = self._variables.get(given.value.name.value)
-            else:
-                value = value_from_ast(given.value, GraphQLInt)
-        if not isinstance(value, int) or isinstance(value, bool):
-            value = argument.default_value  # not given, null, or not a number (refused later)
-        return max(value, 0) if isinstance(value, int) else 1

@@ -15,12 +15,12 @@ from ticketing.graphql.auth.queries import AuthQuery
 from ticketing.graphql.configuration.resolvers import ConfigurationMutation, ConfigurationQuery
 from ticketing.graphql.configuration.subscriptions import ConfigurationSubscription
 from ticketing.graphql.errors import ErrorCodes, TicketingSchema
+from ticketing.graphql.errors_without_schema import ErrorCodesWithoutSchema
 from ticketing.graphql.limits import OperationLimits, limit_extensions
 from ticketing.graphql.messages.mutations import MessageMutation
 from ticketing.graphql.messages.subscriptions import MessageSubscription
 from ticketing.graphql.shared_execution import SharedEventExecutor
 from ticketing.graphql.sql_count import SqlStatementCount, install_counter
-from ticketing.graphql.suggestions import ErrorCodesWithoutSuggestions
 from ticketing.graphql.text_inputs import guard_text_arguments
 from ticketing.graphql.tickets.mutations import TicketMutation
 from ticketing.graphql.tickets.queries import TicketQuery
@@ -49,8 +49,8 @@ def build_schema(
     error_report_window_seconds: float = 60.0,
 ) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        # Without introspection, error messages stop suggesting names as well.
-        ErrorCodes if introspection else ErrorCodesWithoutSuggestions,
+        # Without introspection, error messages stop naming the schema as well.
+        ErrorCodes if introspection else ErrorCodesWithoutSchema,
         # parsing and validation (both cached) included
         *limit_extensions(limits or OperationLimits()),
     ]
