@@ -6,11 +6,14 @@ gql hides close codes and frame order, so these tests speak raw frames.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import websockets
+from websockets.asyncio.client import ClientConnection
 
 from tests.conftest import BACKENDS, ServerFactory
 from tests.e2e.helpers_live import (
@@ -102,8 +105,9 @@ async def test_a_socket_initialised_in_time_outlives_the_timeout(
     assert answer["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_a_second_connection_init_closes_with_4429(server: Server) -> None:
-    async with raw_socket(server, TRANSPORT_WS) as socket:
+@both_protocols
+async def test_a_second_connection_init_closes_with_4429(server: Server, protocol: str) -> None:
+    async with raw_socket(server, protocol) as socket:
         await send_frame(socket, init_frame(None))
         ack = await receive_frame(socket)
         await send_frame(socket, init_frame(None))
@@ -111,6 +115,54 @@ async def test_a_second_connection_init_closes_with_4429(server: Server) -> None
 
     assert ack == {"type": "connection_ack"}
     assert code == 4429
+
+
+@both_protocols
+@pytest.mark.parametrize("first_init", ["anonymous", "another-user"])
+async def test_a_second_connection_init_never_makes_the_socket_its_users(
+    server: Server, protocol: str, first_init: str
+) -> None:
+    # given: the owner's ticket with two messages, and a socket opened as someone else
+    async with GraphQLClient(server.graphql_url) as owner:
+        await sign_up(owner, fresh_email())
+        ticket_id = (await create_ticket(owner))["id"]
+        # with `after`, the owner's subscription replays "second" at once
+        watch = {"ticketId": ticket_id, "after": await send(owner, ticket_id, "first")}
+        await send(owner, ticket_id, "second")
+        first_token = None if first_init == "anonymous" else await _new_user_token(server)
+        async with raw_socket(server, protocol) as socket:
+            await send_frame(socket, init_frame(first_token))
+            ack = await receive_frame(socket)
+            # when: a second connection_init with the owner's token, then the owner's subscription
+            await send_frame(socket, init_frame(owner.token))
+            await send_frame(socket, start_frame(protocol, "1", MESSAGE_ADDED, watch))
+            frames, code = await frames_until_closed(socket)
+
+    # then: closed; no second acknowledgement, and nothing ran as the owner
+    assert ack["type"] == "connection_ack"
+    assert (frames, code) == ([], 4429)
+
+
+async def _new_user_token(server: Server) -> str:
+    async with GraphQLClient(server.graphql_url) as other:
+        await sign_up(other, fresh_email())
+        assert other.token is not None
+        return other.token
+
+
+async def frames_until_closed(
+    socket: ClientConnection, within: float = 5
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Every frame the server sends until it closes the socket, and its close code (None: open)."""
+    frames: list[dict[str, Any]] = []
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                frames.append(json.loads(await socket.recv()))
+    except websockets.ConnectionClosed as closed:
+        return frames, closed.rcvd.code if closed.rcvd is not None else None
+    except TimeoutError:
+        return frames, None
 
 
 async def test_a_duplicate_subscription_id_closes_with_4409(

@@ -6,8 +6,8 @@
   (server error) and never times out a socket that sends no
   `connection_init`. The contract asks for 4403 on a bad token on both
   protocols, so that a client can tell "your token is bad" (refresh and
-  retry) from "the server broke"; and an idle socket is closed with 4408, as
-  graphql-transport-ws does.
+  retry) from "the server broke"; an idle socket is closed with 4408, and a
+  second `connection_init` with 4429, as graphql-transport-ws does.
 - Both: an operation's task starts knowing its id and result message type
   (`direct_frames.starting_operation`), so that its live events can be
   written to the socket directly.
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 FORBIDDEN_CLOSE_CODE = 4403
 INIT_TIMEOUT_CLOSE_CODE = 4408
 TOO_MANY_CLOSE_CODE = 4429
+SECOND_INIT_REASON = "Too many initialisation requests"  # graphql-transport-ws's words
 LIMIT_ERROR: GraphQLFormattedError = {
     "message": "Too many operations on this connection.",
     "extensions": {"code": "RATE_LIMITED"},
@@ -160,6 +161,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await super().handle_start(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        if self._init_received:
+            # strawberry acknowledges every connection_init: a second one with
+            # another token made the socket that token's user, without a slot of
+            # theirs. graphql-transport-ws refuses it; so do we, the same way.
+            await self.websocket.close(code=TOO_MANY_CLOSE_CODE, reason=SECOND_INIT_REASON)
+            return
         self._init_received = True
         try:
             await super().handle_connection_init(message)
