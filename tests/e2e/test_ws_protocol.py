@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection
 
 from tests.conftest import BACKENDS, ServerFactory
 from tests.e2e.helpers_live import (
+    LEGACY_WS,
     TRANSPORT_WS,
     both_protocols,
     close_code,
@@ -30,6 +31,7 @@ from tests.e2e.helpers_live import (
 from tests.e2e.helpers_tickets import SEND_MESSAGE, create_ticket, fresh_email
 from tests.support.client import GraphQLClient, sign_up
 from tests.support.server import Server
+from ticketing.graphql.ws_messages import MAX_OPERATION_ID_LENGTH
 
 INIT_TIMEOUT_SECONDS = 1
 MAX_SUBSCRIPTIONS = 2
@@ -165,18 +167,25 @@ async def frames_until_closed(
         return frames, None
 
 
+# strawberry's close reason quoted the id: a long one did not fit in a close frame
+# (at most 123 bytes), and websockets raised inside the application.
+@pytest.mark.parametrize(
+    "operation_id", ["same", "é" * MAX_OPERATION_ID_LENGTH], ids=["short", "longest"]
+)
 async def test_a_duplicate_subscription_id_closes_with_4409(
-    server: Server, user_client: GraphQLClient
+    server: Server, user_client: GraphQLClient, operation_id: str
 ) -> None:
+    logged = server.log_offset()
     async with raw_socket(server, TRANSPORT_WS) as socket:
         await send_frame(socket, init_frame(user_client.token))
         ack = await receive_frame(socket)
-        await send_frame(socket, start_frame(TRANSPORT_WS, "same", CONFIGURATION_UPDATED))
-        await send_frame(socket, start_frame(TRANSPORT_WS, "same", CONFIGURATION_UPDATED))
+        await send_frame(socket, start_frame(TRANSPORT_WS, operation_id, CONFIGURATION_UPDATED))
+        await send_frame(socket, start_frame(TRANSPORT_WS, operation_id, CONFIGURATION_UPDATED))
         code = await close_code(socket)
 
     assert ack["type"] == "connection_ack"
     assert code == 4409
+    assert server.crashes_since(logged) == []
 
 
 async def _third_is_refused(
@@ -241,3 +250,127 @@ async def test_the_refusal_above_the_cap_carries_a_contract_error_code(
     assert errors, refusal
     for error in errors:
         assert error.get("extensions", {}).get("code") in CONTRACT_CODES, refusal
+
+
+# --- malformed messages: closed with 4400, never a crash ---------------------------------------
+
+START, STOP = "<start>", "<stop>"  # subscribe/complete, or start/stop on the legacy protocol
+MISSING = object()
+
+
+def start_message(**fields: object) -> dict[str, object]:
+    """A valid subscribe (start), with `fields` replaced (MISSING leaves one out)."""
+    return _changed({"id": "1", "type": START, "payload": {"query": CONFIGURATION_UPDATED}}, fields)
+
+
+def with_payload(**fields: object) -> dict[str, object]:
+    """A valid subscribe (start), its payload's `fields` replaced (MISSING leaves one out)."""
+    return start_message(payload=_changed({"query": CONFIGURATION_UPDATED}, fields))
+
+
+def _changed(message: dict[str, object], fields: dict[str, object]) -> dict[str, object]:
+    changed = {**message, **fields}
+    return {name: value for name, value in changed.items() if value is not MISSING}
+
+
+def as_text(message: str | dict[str, object], protocol: str) -> str:
+    if isinstance(message, str):
+        return message
+    types = {START: "subscribe", STOP: "complete"}
+    if protocol == LEGACY_WS:
+        types = {START: "start", STOP: "stop"}
+    kind = message["type"]
+    return json.dumps({**message, "type": types.get(str(kind), kind)})
+
+
+BEFORE_INIT = [
+    pytest.param('"x"', id="a-string"),
+    pytest.param("1", id="a-number"),
+    pytest.param("null", id="null"),
+    pytest.param("[1]", id="an-array"),
+    pytest.param("nope", id="not-json"),
+    pytest.param("[" * 50_000 + "]" * 50_000, id="nested-too-deeply"),
+    pytest.param(
+        '{"type": "connection_init", "payload": {"n": ' + "9" * 5000 + "}}",
+        id="a-5000-digit-number",
+    ),
+    pytest.param('{"type": "connection_init", "payload": {"n": NaN}}', id="nan"),
+    pytest.param("{}", id="no-type"),
+    pytest.param('{"type": 1}', id="type-a-number"),
+    pytest.param('{"type": ["connection_init"]}', id="type-an-array"),
+    pytest.param('{"type": "nope"}', id="unknown-type"),
+    pytest.param('{"type": "' + "x" * 200 + '"}', id="long-unknown-type"),
+    pytest.param({"type": "connection_init", "payload": "x"}, id="init-payload-a-string"),
+    pytest.param({"type": "connection_init", "payload": []}, id="init-payload-an-array"),
+    pytest.param({"type": "ping", "payload": "x"}, id="ping-payload-a-string"),
+    pytest.param({"type": "pong", "payload": 1}, id="pong-payload-a-number"),
+]
+AFTER_INIT = [
+    pytest.param(start_message(id=MISSING), id="start-without-id"),
+    pytest.param(start_message(id=1), id="id-a-number"),
+    pytest.param(start_message(id=None), id="id-null"),
+    pytest.param(start_message(id=[1]), id="id-an-array"),
+    pytest.param(start_message(id={}), id="id-an-object"),
+    pytest.param(start_message(id=""), id="id-empty"),
+    pytest.param(start_message(id="x" * (MAX_OPERATION_ID_LENGTH + 1)), id="id-too-long"),
+    pytest.param(start_message(id="x" * 100_000), id="id-huge"),
+    pytest.param(start_message(payload=MISSING), id="without-payload"),
+    pytest.param(start_message(payload=None), id="payload-null"),
+    pytest.param(start_message(payload="x"), id="payload-a-string"),
+    pytest.param(start_message(payload=[1]), id="payload-an-array"),
+    pytest.param(with_payload(query=MISSING), id="without-query"),
+    pytest.param(with_payload(query=None), id="query-null"),
+    pytest.param(with_payload(query=1), id="query-a-number"),
+    pytest.param(with_payload(query=[CONFIGURATION_UPDATED]), id="query-an-array"),
+    pytest.param(with_payload(variables="x"), id="variables-a-string"),
+    pytest.param(with_payload(variables=[1]), id="variables-an-array"),
+    pytest.param(with_payload(variables=1), id="variables-a-number"),
+    pytest.param(with_payload(variables={"v": "a\ud800"}), id="half-a-surrogate-pair"),
+    pytest.param(with_payload(extensions="x"), id="extensions-a-string"),
+    pytest.param(with_payload(extensions=[1]), id="extensions-an-array"),
+    pytest.param(with_payload(operationName=1), id="operation-name-a-number"),
+    pytest.param(with_payload(operationName={}), id="operation-name-an-object"),
+    pytest.param({"type": STOP}, id="stop-without-id"),
+    pytest.param({"type": STOP, "id": 1}, id="stop-id-a-number"),
+    pytest.param({"type": STOP, "id": [1]}, id="stop-id-an-array"),
+    pytest.param({"type": STOP, "id": {}}, id="stop-id-an-object"),
+    pytest.param({"type": "next", "id": "1", "payload": {}}, id="a-server-message"),
+]
+
+
+async def _refused_with_4400(
+    server: Server, protocol: str, message: str | dict[str, object], *, after_init: bool
+) -> None:
+    logged = server.log_offset()
+    async with raw_socket(server, protocol) as socket:
+        if after_init:
+            await send_frame(socket, init_frame(None))
+            assert (await receive_frame(socket))["type"] == "connection_ack"
+        await socket.send(as_text(message, protocol))
+        frames, code = await frames_until_closed(socket)
+
+    assert (frames, code) == ([], 4400)
+    # the server goes on serving, and logged no crash
+    async with raw_socket(server, protocol) as socket:
+        await send_frame(socket, init_frame(None))
+        assert (await receive_frame(socket))["type"] == "connection_ack"
+        await send_frame(socket, start_frame(protocol, "1", CONFIGURATION_UPDATED))
+        answer = await receive_frame(socket)
+    assert answer["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert server.crashes_since(logged) == []
+
+
+@both_protocols
+@pytest.mark.parametrize("message", BEFORE_INIT)
+async def test_a_malformed_message_closes_the_socket_with_4400(
+    server: Server, protocol: str, message: str | dict[str, object]
+) -> None:
+    await _refused_with_4400(server, protocol, message, after_init=False)
+
+
+@both_protocols
+@pytest.mark.parametrize("message", AFTER_INIT)
+async def test_a_malformed_operation_message_closes_the_socket_with_4400(
+    server: Server, protocol: str, message: dict[str, object]
+) -> None:
+    await _refused_with_4400(server, protocol, message, after_init=True)
