@@ -374,3 +374,31 @@ async def test_a_malformed_operation_message_closes_the_socket_with_4400(
     server: Server, protocol: str, message: dict[str, object]
 ) -> None:
     await _refused_with_4400(server, protocol, message, after_init=True)
+
+
+@both_protocols
+@pytest.mark.parametrize(
+    ("query", "operation_name"),
+    [
+        pytest.param("", None, id="empty-query"),
+        pytest.param("fragment F on Query { me { id } }", None, id="no-operation"),
+        pytest.param(CONFIGURATION_UPDATED, "Nope", id="unknown-operation-name"),
+    ],
+)
+async def test_a_document_without_the_operation_is_an_error_of_the_client(
+    server: Server, protocol: str, query: str, operation_name: str | None
+) -> None:
+    # A well-formed message whose document has nothing to run: the operation's
+    # error, BAD_USER_INPUT (it was INTERNAL_SERVER_ERROR, logged with a traceback).
+    logged = server.log_offset()
+    message = with_payload(query=query, operationName=operation_name)
+    async with raw_socket(server, protocol) as socket:
+        await send_frame(socket, init_frame(None))
+        assert (await receive_frame(socket))["type"] == "connection_ack"
+        await socket.send(as_text(message, protocol))
+        answer = await receive_frame(socket)
+
+    assert (answer["type"], answer["id"]) == ("error", "1")
+    errors = answer["payload"] if protocol == TRANSPORT_WS else [answer["payload"]]
+    assert [error["extensions"]["code"] for error in errors] == ["BAD_USER_INPUT"]
+    assert server.crashes_since(logged) == []
