@@ -204,3 +204,121 @@ async def test_a_batch_is_refused_and_none_of_it_runs(server: Server, unique_ema
     assert 400 <= response.status_code < 500
     await assert_never_signed_up(server, unique_email)
     await assert_never_signed_up(server, other)
+
+
+# --- malformed requests: 400 with a GraphQL error body, never a crash ----------------------
+
+ME = "{ me { id } }"
+SIGN_UP_NAMED = (
+    "mutation($email: String!, $name: String!) "
+    '{ signUp(input: {email: $email, password: "' + PASSWORD + '", displayName: $name}) '
+    "{ user { id } } }"
+)
+MEDIA_TYPES = [
+    pytest.param(GRAPHQL_RESPONSE, f"{GRAPHQL_RESPONSE}; charset=utf-8", id="graphql-response"),
+    pytest.param("application/json", "application/json", id="json"),
+]
+
+
+def with_me(**fields: str) -> bytes:
+    """A body asking `{ me { id } }`, with `fields` (raw JSON text) added or replacing it."""
+    members = {"query": json.dumps(ME), **fields}
+    return ("{" + ",".join(f'"{name}": {value}' for name, value in members.items()) + "}").encode()
+
+
+MALFORMED_BODIES = [
+    # not a JSON object: strawberry raised AttributeError (500, plain text, a traceback)
+    pytest.param(b'"str"', id="a-string"),
+    pytest.param(b"123", id="a-number"),
+    pytest.param(b"null", id="null"),
+    pytest.param(b"[1]", id="an-array"),  # a batch: 400 already, kept
+    # not JSON that we take: UnicodeDecodeError, RecursionError, ValueError (500s)
+    pytest.param(b'{"query": "{ me { id } }", "x": "\xff"}', id="not-utf-8"),
+    pytest.param('{"query": "{ me { id } }"}'.encode("utf-16"), id="utf-16"),
+    pytest.param(b"[" * 100_000 + b"]" * 100_000, id="nested-too-deeply"),
+    pytest.param(with_me(variables='{"n": ' + "9" * 5000 + "}"), id="a-5000-digit-number"),
+    pytest.param(with_me(variables='{"n": NaN}'), id="nan"),
+    pytest.param(b"", id="empty"),
+    # fields of the wrong JSON type
+    pytest.param(with_me(query="1"), id="query-a-number"),
+    pytest.param(with_me(query='["{ me { id } }"]'), id="query-an-array"),
+    pytest.param(with_me(variables='"{}"'), id="variables-a-string"),
+    pytest.param(with_me(variables="[1]"), id="variables-an-array"),
+    pytest.param(with_me(operationName="1"), id="operation-name-a-number"),
+    pytest.param(with_me(operationName="{}"), id="operation-name-an-object"),
+    pytest.param(with_me(extensions='"x"'), id="extensions-a-string"),
+    pytest.param(with_me(extensions="[]"), id="extensions-an-array"),
+    # half a surrogate pair reached a resolver: UnicodeEncodeError (INTERNAL_SERVER_ERROR)
+    pytest.param(
+        json.dumps(
+            {"query": SIGN_UP_NAMED, "variables": {"email": "half-a-pair@example.com", "name": ""}}
+        )
+        .replace('"name": ""', '"name": "a\\ud800"')
+        .encode(),
+        id="half-a-surrogate-pair",
+    ),
+]
+
+
+async def assert_still_serving(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        response = await http.post("/graphql", json={"query": ME})
+    assert response.json() == {"data": {"me": None}}
+
+
+def assert_graphql_refusal(response: httpx.Response, content_type: str) -> None:
+    """400, in the negotiated media type, with one BAD_USER_INPUT error and no data."""
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == content_type
+    payload = response.json()
+    assert list(payload) == ["errors"], payload
+    [error] = payload["errors"]
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+@pytest.mark.parametrize(("accept", "content_type"), MEDIA_TYPES)
+@pytest.mark.parametrize("body", MALFORMED_BODIES)
+async def test_a_malformed_body_is_400_with_a_graphql_error_and_crashes_nothing(
+    server: Server, body: bytes, accept: str, content_type: str
+) -> None:
+    logged = server.log_offset()
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        response = await http.post(
+            "/graphql",
+            content=body,
+            headers={"Content-Type": "application/json", "Accept": accept},
+        )
+
+    assert_graphql_refusal(response, content_type)
+    await assert_still_serving(server)
+    assert server.crashes_since(logged) == []
+
+
+MALFORMED_PARAMETERS = [
+    pytest.param({"variables": "{"}, id="variables-not-json"),
+    pytest.param({"variables": '"x"'}, id="variables-a-string"),
+    pytest.param({"variables": "[1]"}, id="variables-an-array"),
+    pytest.param({"variables": '{"n": NaN}'}, id="variables-nan"),
+    pytest.param({"variables": '{"n": ' + "9" * 5000 + "}"}, id="variables-5000-digits"),
+    pytest.param({"extensions": "{"}, id="extensions-not-json"),
+    pytest.param({"extensions": "1"}, id="extensions-a-number"),
+    pytest.param({"query": ""}, id="query-empty"),
+]
+
+
+@pytest.mark.parametrize(("accept", "content_type"), MEDIA_TYPES)
+@pytest.mark.parametrize("parameters", MALFORMED_PARAMETERS)
+async def test_malformed_get_parameters_are_400_with_a_graphql_error_and_crash_nothing(
+    server: Server, parameters: dict[str, str], accept: str, content_type: str
+) -> None:
+    logged = server.log_offset()
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        response = await http.get(
+            "/graphql", params={"query": ME, **parameters}, headers={"Accept": accept}
+        )
+
+    assert_graphql_refusal(response, content_type)
+    await assert_still_serving(server)
+    assert server.crashes_since(logged) == []

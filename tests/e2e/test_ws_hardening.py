@@ -235,6 +235,57 @@ async def test_sockets_over_the_cap_per_user_are_closed_with_4429_and_closing_on
         assert await _ack_when_a_slot_is_free(hardened, protocol, token)
 
 
+@both_protocols
+async def test_a_second_connection_init_cannot_dodge_the_cap_per_user(
+    hardened: Server, protocol: str
+) -> None:
+    token = await new_user(hardened)
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = [await stack.enter_async_context(opened(hardened, protocol)) for _ in range(3)]
+        assert all([await acked(socket, token) for socket in sockets])
+        # when: a socket signed in as another user (on a slot of theirs) sends this user's token
+        async with opened(hardened, protocol) as sneaky:
+            assert await acked(sneaky, await new_user(hardened))
+            await send_frame(sneaky, init_frame(token))
+            frames, code = await _frames_until_closed(sneaky)
+        # then: it is closed unacknowledged
+        assert code == 4429
+        assert "connection_ack" not in frames
+    # and the count is right: with those closed, the user holds three sockets again
+    assert await _all_acked_within(hardened, protocol, token, sockets=3, seconds=5)
+
+
+async def _all_acked_within(
+    server: Server, protocol: str, token: str, sockets: int, seconds: float
+) -> bool:
+    """Whether `sockets` sockets of one user are open at once within `seconds` (slots are
+    given back a moment after their sockets end)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        async with contextlib.AsyncExitStack() as stack:
+            held = [
+                await stack.enter_async_context(opened(server, protocol)) for _ in range(sockets)
+            ]
+            with contextlib.suppress(websockets.ConnectionClosed):
+                if all([await acked(socket, token) for socket in held]):
+                    return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def _frames_until_closed(socket: ClientConnection) -> tuple[list[str], int | None]:
+    """The types of the frames received until the server closes the socket, and its code."""
+    types: list[str] = []
+    try:
+        async with asyncio.timeout(5):
+            while True:
+                types.append(json.loads(await socket.recv())["type"])
+    except websockets.ConnectionClosed as closed:
+        return types, closed.rcvd.code if closed.rcvd is not None else None
+    except TimeoutError:
+        return types, None
+
+
 async def test_the_cap_per_user_spans_instances(make_server: ServerFactory) -> None:
     first, second = make_server.cluster(2, WS_MAX_CONNECTIONS_PER_USER=str(MAX_CONNECTIONS))
     token = await new_user(first)

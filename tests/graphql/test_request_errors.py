@@ -34,3 +34,29 @@ async def test_a_bad_variable_is_bad_user_input_and_not_logged_as_a_server_error
     assert [e.extensions for e in result.errors] == [{"code": "BAD_USER_INPUT"}]
     assert result.errors[0].message.startswith("Variable '$")
     assert caplog.records == []
+
+
+SUBSCRIPTION = "subscription A { configurationUpdated { version } }"
+
+
+@pytest.mark.parametrize(
+    ("document", "operation_name"),
+    [
+        pytest.param("", None, id="empty"),
+        pytest.param("fragment F on Query { me { id } }", None, id="no-operation"),
+        pytest.param(SUBSCRIPTION, "B", id="unknown-operation-name"),
+    ],
+)
+async def test_a_document_without_the_operation_is_bad_user_input_over_websocket(
+    document: str, operation_name: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Over WebSocket strawberry streams (HTTP refuses these before execution):
+    # they were INTERNAL_SERVER_ERROR, with a traceback and an activity entry each.
+    with caplog.at_level(logging.ERROR, logger="ticketing.errors"):
+        stream = await SCHEMA.subscribe(document, operation_name=operation_name)
+        results = [result async for result in stream]
+
+    [result] = results
+    assert result.errors is not None
+    assert [e.extensions for e in result.errors] == [{"code": "BAD_USER_INPUT"}]
+    assert caplog.records == []

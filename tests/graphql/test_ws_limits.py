@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from redis.asyncio import ConnectionPool, Redis
 
 from tests.support.services import REDIS_URL, redis_prefix, require
 from tests.support.ws_protocol import connected
+from ticketing.graphql.context import Context
+from ticketing.graphql.ws_connections import ConnectionCap
 from ticketing.graphql.ws_limits import MessageRate
 from ticketing.realtime.connections import (
     ConnectionCounter,
@@ -118,6 +121,24 @@ async def test_concurrent_claims_never_overshoot_the_limit(counter: ConnectionCo
     claimed = await asyncio.gather(*(counter.claim(7, limit=5) for _ in range(50)))
 
     assert sum(slot is not None for slot in claimed) == 5
+
+
+def _socket_context() -> Context:
+    """What ConnectionCap reads of a socket's context: its identity and the services."""
+    return cast("Context", SimpleNamespace(services=SimpleNamespace(redis=None)))
+
+
+async def test_a_socket_is_admitted_once_whoever_asks_again() -> None:
+    cap = ConnectionCap(limit=1)
+    socket = _socket_context()
+    assert await cap.admit(socket, user_id=1)
+
+    # when: the same socket asks again, with another user's token
+    again = await cap.admit(socket, user_id=2)
+
+    # then: refused, and user 2's slot is still free for a socket of their own
+    assert not again
+    assert await cap.admit(_socket_context(), user_id=2)
 
 
 async def test_two_processes_share_the_redis_count(redis_client: Redis, prefix: str) -> None:

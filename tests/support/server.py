@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 TEST_JWT_SECRET = "test-secret-for-the-test-suite-only-0123456789"
+CRASH_MARKS = ("Traceback", "Exception in ASGI application", " ERROR ")
 
 
 def free_port() -> int:
@@ -114,3 +115,15 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_offset(self) -> int:
+        """Where the log ends now; `crashes_since` reads only what follows."""
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def crashes_since(self, offset: int) -> list[str]:
+        """Lines logged after `offset` that tell of a crash: a traceback, an ERROR,
+        uvicorn's "Exception in ASGI application"."""
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            lines = log.read().decode(errors="replace").splitlines()
+        return [line for line in lines if any(mark in line for mark in CRASH_MARKS)]

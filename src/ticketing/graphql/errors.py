@@ -18,8 +18,9 @@ from typing import Any
 
 from graphql.error import GraphQLError
 from strawberry import Schema
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors, SchemaExtension
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionContext
 
 from ticketing.activity import service as activity
@@ -40,11 +41,15 @@ def is_client_error(error: GraphQLError) -> bool:
     """Raised by the GraphQL layer before any resolver ran (it has no path)."""
     if error.path is not None:
         return False
-    # strawberry raises this for an operation type a transport does not carry
-    # (a query over the legacy graphql-ws protocol, a mutation over GET); a
-    # variable that cannot be coerced wraps graphql-core's own GraphQLError.
+    # strawberry raises these for an operation type a transport does not carry
+    # (a query over the legacy graphql-ws protocol, a mutation over GET), for
+    # an empty query, and for a document without the operation asked for (no
+    # operation at all, or an unknown operationName); over HTTP they are
+    # refused before execution, over WebSocket they arrive here.
+    # A variable that cannot be coerced wraps graphql-core's own GraphQLError.
     return error.original_error is None or isinstance(
-        error.original_error, InvalidOperationTypeError | GraphQLError
+        error.original_error,
+        InvalidOperationTypeError | CannotGetOperationTypeError | MissingQueryError | GraphQLError,
     )
 
 

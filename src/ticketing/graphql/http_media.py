@@ -32,6 +32,11 @@ def response_media_type(accept: str | None) -> str | None:
     return GRAPHQL_RESPONSE_JSON if graphql_match == _EXACT else JSON
 
 
+def content_type_of(media_type: str) -> str:
+    """The Content-Type of a response in `media_type` (the legacy type as strawberry sends it)."""
+    return f"{media_type}; charset=utf-8" if media_type == GRAPHQL_RESPONSE_JSON else media_type
+
+
 def is_json(content_type: str | None) -> bool:
     """application/json, in UTF-8 (said or assumed): the one request body type we take."""
     if content_type is None:

@@ -44,7 +44,10 @@ class ConnectionCap:
     async def admit(self, context: Context, user_id: int) -> bool:
         """Take a slot for this socket; False when the user has no slot left."""
         if id(context) in self._slots:
-            return True  # a second connection_init on the legacy protocol
+            # One connection_init per socket: both protocols close the socket on
+            # a second one before it gets here. Admitting it would let another
+            # token use this socket's slot, so refuse rather than trust that.
+            return False
         slot = await self._counter_for(context.services).claim(user_id, self._limit)
         if slot is None:
             return False

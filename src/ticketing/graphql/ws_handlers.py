@@ -1,13 +1,17 @@
 """The WebSocket protocol handlers: strawberry's, with the contract's rules.
 
+- Both: every message is checked against its protocol's shape before
+  strawberry reads it (ws_messages.py); a malformed one closes the socket
+  with 4400, on the legacy protocol too (strawberry skipped what did not
+  parse there, and crashed on the rest).
 - Both: refusing an operation above the per-connection limit carries an
   `extensions.code` (RATE_LIMITED), as every error must.
 - Legacy `graphql-ws`: strawberry closes a refused connection with 1011
   (server error) and never times out a socket that sends no
   `connection_init`. The contract asks for 4403 on a bad token on both
   protocols, so that a client can tell "your token is bad" (refresh and
-  retry) from "the server broke"; and an idle socket is closed with 4408, as
-  graphql-transport-ws does.
+  retry) from "the server broke"; an idle socket is closed with 4408, and a
+  second `connection_init` with 4429, as graphql-transport-ws does.
 - Both: an operation's task starts knowing its id and result message type
   (`direct_frames.starting_operation`), so that its live events can be
   written to the socket directly.
@@ -29,7 +33,7 @@ import logging
 from typing import TYPE_CHECKING, cast
 
 from graphql import GraphQLFormattedError
-from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.exceptions import NonJsonMessageReceived, WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -50,6 +54,12 @@ from uvicorn.protocols.utils import ClientDisconnected
 
 from ticketing.graphql.context import Context
 from ticketing.graphql.direct_frames import starting_operation
+from ticketing.graphql.ws_messages import (
+    BAD_MESSAGE_CLOSE_CODE,
+    MalformedMessage,
+    legacy_ws_message,
+    transport_ws_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +68,11 @@ if TYPE_CHECKING:
 
 FORBIDDEN_CLOSE_CODE = 4403
 INIT_TIMEOUT_CLOSE_CODE = 4408
+DUPLICATE_ID_CLOSE_CODE = 4409
+DUPLICATE_ID_REASON = "Subscriber for this id already exists"
+NOT_JSON_REASON = "WebSocket message must be valid JSON"  # strawberry's words, on both protocols
 TOO_MANY_CLOSE_CODE = 4429
+SECOND_INIT_REASON = "Too many initialisation requests"  # graphql-transport-ws's words
 LIMIT_ERROR: GraphQLFormattedError = {
     "message": "Too many operations on this connection.",
     "extensions": {"code": "RATE_LIMITED"},
@@ -99,6 +113,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             await _give_back_slot(self.view, self.context)
 
+    async def handle_message(self, message: object) -> None:
+        try:
+            checked = transport_ws_message(message)
+        except MalformedMessage as malformed:
+            await self.websocket.close(code=BAD_MESSAGE_CLOSE_CODE, reason=malformed.reason)
+            return
+        await super().handle_message(checked)
+
     async def handle_connection_init(self, message: TransportInitMessage) -> None:
         try:
             await super().handle_connection_init(message)
@@ -106,6 +128,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=refused.code, reason=refused.reason)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and message["id"] in self.operations:
+            # strawberry's close reason quotes the id, which need not fit in a close frame
+            await self.websocket.close(code=DUPLICATE_ID_CLOSE_CODE, reason=DUPLICATE_ID_REASON)
+            return
         if (
             self.connection_acknowledged
             and message["id"] not in self.operations
@@ -130,6 +156,11 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         timer = asyncio.create_task(self._close_unless_initialised())
         try:
             await super().handle()
+        except NonJsonMessageReceived:
+            # strawberry skips what does not parse on this protocol; our adapter
+            # raises it anyway, so that a malformed message gets the same answer
+            # here as anywhere else on either protocol
+            await self.websocket.close(code=BAD_MESSAGE_CLOSE_CODE, reason=NOT_JSON_REASON)
         finally:
             timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -142,6 +173,14 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await self.websocket.close(
                 code=INIT_TIMEOUT_CLOSE_CODE, reason="Connection initialisation timeout"
             )
+
+    async def handle_message(self, message: object) -> None:
+        try:
+            checked = legacy_ws_message(message)
+        except MalformedMessage as malformed:
+            await self.websocket.close(code=BAD_MESSAGE_CLOSE_CODE, reason=malformed.reason)
+            return
+        await super().handle_message(checked)
 
     async def handle_start(self, message: StartMessage) -> None:
         running = len(self.tasks) - (message["id"] in self.tasks)  # a reused id replaces
@@ -160,6 +199,12 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await super().handle_start(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        if self._init_received:
+            # strawberry acknowledges every connection_init: a second one with
+            # another token made the socket that token's user, without a slot of
+            # theirs. graphql-transport-ws refuses it; so do we, the same way.
+            await self.websocket.close(code=TOO_MANY_CLOSE_CODE, reason=SECOND_INIT_REASON)
+            return
         self._init_received = True
         try:
             await super().handle_connection_init(message)

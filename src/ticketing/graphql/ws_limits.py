@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, Callable
-from json import JSONDecodeError
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -17,6 +16,7 @@ from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.async_base_view import AsyncBaseHTTPView
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 
+from ticketing.graphql.json_input import NotJSON, decode_json
 from ticketing.services import Services
 
 TOO_MANY_MESSAGES_CLOSE_CODE = 4429
@@ -59,7 +59,11 @@ class RateLimitedWebSocketAdapter(ASGIWebSocketAdapter):
     async def iter_json(
         self, *, ignore_parsing_errors: bool = False
     ) -> AsyncGenerator[object, None]:
-        # strawberry's loop, with every message counted before it is decoded
+        # strawberry's loop, with every message counted before it is decoded,
+        # and decoded strictly (json_input.py). A message that does not decode
+        # is never skipped, though the legacy handler asks for that: both
+        # protocols close the socket on it (ws_handlers.py).
+        del ignore_parsing_errors
         try:
             while self.ws.application_state != WebSocketState.DISCONNECTED:
                 text = await self.ws.receive_text()
@@ -67,11 +71,9 @@ class RateLimitedWebSocketAdapter(ASGIWebSocketAdapter):
                     await self.close(TOO_MANY_MESSAGES_CLOSE_CODE, "Too many messages")
                     return
                 try:
-                    message = self.view.decode_json(text)
-                except JSONDecodeError as error:
-                    if not ignore_parsing_errors:
-                        raise NonJsonMessageReceived from error
-                    continue
+                    message = decode_json(text)
+                except NotJSON as error:
+                    raise NonJsonMessageReceived from error
                 yield message
         except KeyError as error:  # a binary message
             raise NonTextMessageReceived from error
