@@ -33,6 +33,8 @@ import logging
 from typing import TYPE_CHECKING, cast
 
 from graphql import GraphQLFormattedError
+from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnected as StarletteWebSocketDisconnected
 from strawberry.http.exceptions import NonJsonMessageReceived, WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -97,13 +99,28 @@ async def _give_back_slot(view: object, context: Context) -> None:
     await cast("GraphQLView", view).connections.leave(context)
 
 
+# What a send raises once the peer has gone: strawberry's wrapper, uvicorn's,
+# and starlette's two (after the socket's close was sent, or as it failed).
+PEER_LEFT = (
+    WebSocketDisconnected,
+    ClientDisconnected,
+    StarletteWebSocketDisconnected,
+    WebSocketDisconnect,
+)
+
+
+def _peer_left(error: BaseException) -> None:
+    # A client that left while we were sending to it is routine (a closed tab, a
+    # lost network), and any client can make it happen at will: strawberry logs
+    # each as an error with its traceback (thousands at once after a mass
+    # disconnect, costing CPU, or a flood of the log on purpose).
+    logger.debug("WebSocket peer left during a send: %r", error)
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_task_exception(self, error: Exception) -> None:
-        # A client that left while we were sending to it is routine (a closed
-        # tab, a lost network). strawberry logs each as an error with its
-        # traceback: thousands at once after a mass disconnect, costing CPU.
-        if isinstance(error, WebSocketDisconnected | ClientDisconnected):
-            logger.debug("WebSocket peer left during a send: %r", error)
+        if isinstance(error, PEER_LEFT):
+            _peer_left(error)
             return
         await super().handle_task_exception(error)
 
@@ -166,6 +183,20 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             with contextlib.suppress(asyncio.CancelledError):
                 await timer
             await _give_back_slot(self.view, self.context)
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        # strawberry runs this as a task nobody awaits: what it raises is logged
+        # by asyncio as "Task exception was never retrieved", with a traceback.
+        try:
+            await super().handle_async_results(operation_id, query, operation_name, variables)
+        except PEER_LEFT as error:
+            _peer_left(error)
 
     async def _close_unless_initialised(self) -> None:
         await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
