@@ -40,6 +40,7 @@ REFUSED = [
     pytest.param({"ACCESS_TOKEN_TTL_SECONDS": "1.5"}, "ACCESS_TOKEN_TTL_SECONDS", id="ttl-float"),
     pytest.param({"LOGIN_MAX_FAILURES_PER_EMAIL": "-1"}, "at least 1", id="negative-limit"),
     pytest.param({"LOG_LEVEL": "verbose"}, "LOG_LEVEL", id="log-level"),
+    pytest.param({"MAX_QUERY_LENGTH": "-1"}, "MAX_QUERY_LENGTH", id="query-length-negative"),
 ]
 
 

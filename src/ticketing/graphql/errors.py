@@ -17,7 +17,6 @@ from functools import cached_property
 from typing import Any
 
 from graphql.error import GraphQLError
-from strawberry import Schema
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionContext
@@ -25,6 +24,7 @@ from strawberry.types import ExecutionContext
 from ticketing.activity import service as activity
 from ticketing.activity.models import LogLevel
 from ticketing.errors import DomainError
+from ticketing.graphql.document_length import LengthLimitedSchema
 from ticketing.outages import UNAVAILABLE_MESSAGE, is_outage
 from ticketing.realtime.broker import Broker
 from ticketing.realtime.outbox import change
@@ -94,7 +94,7 @@ class ErrorCodes(MaskErrors):
         )
 
 
-class TicketingSchema(Schema):
+class TicketingSchema(LengthLimitedSchema):
     @cached_property
     def results_carry_extensions(self) -> bool:
         """Whether some extension adds `extensions` to results (live frames then differ)."""

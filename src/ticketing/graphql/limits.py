@@ -1,5 +1,6 @@
-"""Limits on what one operation may ask for: tokens, depth, aliases and cost.
+"""Limits on what one operation may ask for: length, tokens, depth, aliases and cost.
 
+- Length: a longer document is refused before it is parsed (document_length.py).
 - Tokens: graphql-core's parser stops past `max_tokens` (parser_cache.py).
 - Depth and aliases: measured from the document alone, before validation, so an
   oversized document is refused before the (costlier) validation rules run.
@@ -24,6 +25,7 @@ from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from ticketing.graphql.cost import operation_cost
+from ticketing.graphql.document_length import DEFAULT_MAX_LENGTH
 from ticketing.graphql.document_shape import measure
 from ticketing.graphql.field_merging import FieldsCanMergeRule
 from ticketing.graphql.parser_cache import InBandParserCache
@@ -34,6 +36,7 @@ PARSE_CACHE_SIZE = 512
 
 @dataclass(frozen=True, slots=True)
 class OperationLimits:
+    max_length: int = DEFAULT_MAX_LENGTH
     max_depth: int = 12
     max_tokens: int = 2000
     max_aliases: int = 30

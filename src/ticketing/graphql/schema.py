@@ -46,18 +46,19 @@ def build_schema(
     limits: OperationLimits | None = None,
     introspection: bool = True,
 ) -> strawberry.Schema:
+    limits = limits or OperationLimits()
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         # Without introspection, error messages stop suggesting names as well.
         ErrorCodes if introspection else ErrorCodesWithoutSuggestions,
         # parsing and validation (both cached) included
-        *limit_extensions(limits or OperationLimits()),
+        *limit_extensions(limits),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
     if count_sql_statements:
         install_counter()
         extensions.append(SqlStatementCount)
-    return TicketingSchema(
+    schema = TicketingSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -65,6 +66,8 @@ def build_schema(
         # A live event is executed once per audience, not per subscriber.
         execution_context_class=SharedEventExecutor,
     )
+    schema.max_query_length = limits.max_length  # checked before any extension runs
+    return schema
 
 
 def export_schema() -> str:
