@@ -162,6 +162,29 @@ SHAPES = (
 )
 
 
+def type_conditions_under_unknown_types(families: int, levels: int) -> str:
+    """Fragments on an unknown type (so, abstract parents) whose fields sit under
+    type conditions of object types too, each level spreading other fragments of
+    the next: the one shape where FieldsCanMergeRule's work outgrows the document
+    (it pairs selections across families), bounded by its work budget. Invalid
+    for our schema, but validated to the end all the same."""
+    parts = ["{ __schema { ...Z0_0 } }"]
+    for level in range(levels):
+        for family in range(families):
+
+            def below(other: int, level: int = level) -> str:
+                if level + 1 < levels:
+                    return f"...Z{other % families}_{level + 1}"
+                return f"x{other}"
+
+            body = (
+                f"... on User {{ a {{ {below(family + 1)} }} }} "
+                f"... on Ticket {{ a {{ {below(family + 2)} }} }} a {{ {below(family)} }}"
+            )
+            parts.append(f"fragment Z{family}_{level} on Nope {{ {body} }}")
+    return "\n".join(parts)
+
+
 def tokens(document: str) -> int:
     """The tokens graphql-core's parser reads in `document` (its limit counts these)."""
     count = 0
