@@ -7,6 +7,8 @@ small schema that has them (tests/support/documents.py).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from graphql import (
     GraphQLSchema,
@@ -167,9 +169,10 @@ def test_with_interfaces_and_unions_both_rules_agree(document: str, expected: bo
     assert refused(ABSTRACT_SCHEMA, document, FieldsCanMergeRule) is expected
 
 
-# Hypothesis: fast and repeatable (no example database), no deadline on a busy machine.
+# Hypothesis: repeatable (no example database), no deadline on a busy machine; ~10 s.
+# MERGING_EXAMPLES=5000 explores further (run so before each change to the rule).
 equivalence = settings(
-    max_examples=400,
+    max_examples=int(os.environ.get("MERGING_EXAMPLES", "300")),
     deadline=None,
     database=None,
     derandomize=True,
