@@ -51,6 +51,7 @@ REFUSED = [
     pytest.param(
         {"MAX_CONNECTIONS_PER_WORKER": "1e4"}, "MAX_CONNECTIONS_PER_WORKER", id="connections-float"
     ),
+    pytest.param({"MAX_QUERY_LENGTH": "-1"}, "MAX_QUERY_LENGTH", id="query-length-negative"),
 ]
 
 

@@ -11,6 +11,7 @@ def test_the_defaults_are_safe_for_production_except_introspection() -> None:
     settings = Settings.from_env({})
 
     assert settings.introspection is True  # and GRAPHIQL: turn both off in production
+    assert settings.max_query_length == 16_384
     assert settings.max_query_depth == 12
     assert settings.max_query_tokens == 2000
     assert settings.max_query_aliases == 30
@@ -23,6 +24,7 @@ def test_every_limit_can_be_set() -> None:
     settings = Settings.from_env(
         {
             "INTROSPECTION": "false",
+            "MAX_QUERY_LENGTH": "4096",
             "MAX_QUERY_DEPTH": "8",
             "MAX_QUERY_TOKENS": "500",
             "MAX_QUERY_ALIASES": "0",
@@ -33,6 +35,7 @@ def test_every_limit_can_be_set() -> None:
     )
 
     assert settings.introspection is False
+    assert settings.max_query_length == 4096
     assert (settings.max_query_depth, settings.max_query_tokens) == (8, 500)
     assert (settings.max_query_aliases, settings.max_query_cost) == (0, 2500)
     assert settings.max_request_body_bytes == 65536
@@ -43,6 +46,8 @@ def test_every_limit_can_be_set() -> None:
     ("env", "named"),
     [
         ({"INTROSPECTION": "sometimes"}, "INTROSPECTION"),
+        ({"MAX_QUERY_LENGTH": "16k"}, "MAX_QUERY_LENGTH"),
+        ({"MAX_QUERY_LENGTH": "0"}, "MAX_QUERY_LENGTH"),
         ({"MAX_QUERY_DEPTH": "0"}, "MAX_QUERY_DEPTH"),
         ({"MAX_QUERY_TOKENS": "many"}, "MAX_QUERY_TOKENS"),
         ({"MAX_QUERY_ALIASES": "-1"}, "MAX_QUERY_ALIASES"),

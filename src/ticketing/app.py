@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> Starlette:
     schema = build_schema(
         count_sql_statements=settings.expose_sql_statement_count,
         limits=OperationLimits(
+            max_length=settings.max_query_length,
             max_depth=settings.max_query_depth,
             max_tokens=settings.max_query_tokens,
             max_aliases=settings.max_query_aliases,

@@ -47,6 +47,8 @@ class Settings:
     # also keeps error messages from naming the schema (no "Did you mean …?", no
     # type the document did not write).
     introspection: bool = True
+    # Characters in a document, checked before parsing (long values go in variables).
+    max_query_length: int = 16_384
     max_query_depth: int = 12
     max_query_tokens: int = 2000
     max_query_aliases: int = 30
@@ -192,6 +194,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         cors_origins=cors,
         graphiql=boolean("GRAPHIQL", True),
         introspection=boolean("INTROSPECTION", True),
+        max_query_length=integer("MAX_QUERY_LENGTH", 16_384),
         max_query_depth=integer("MAX_QUERY_DEPTH", 12),
         max_query_tokens=integer("MAX_QUERY_TOKENS", 2000),
         max_query_aliases=integer("MAX_QUERY_ALIASES", 30, minimum=0),

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from graphql import parse
+from graphql.language.parser import Parser
 
 from ticketing.graphql.cost import operation_cost
 from ticketing.graphql.document_shape import Shape, measure
@@ -164,6 +165,46 @@ async def test_too_many_aliases_counting_fragments_is_refused() -> None:
     assert message == "The operation uses 31 aliases; at most 30 are allowed."
     allowed = await schema.execute("{ ...F ...F } fragment F on Query { " + fifteen + " }")
     assert allowed.errors is None
+
+
+async def test_a_document_too_long_is_refused_before_it_is_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    schema = build_schema(limits=OperationLimits(max_length=100))
+    parsed: list[object] = []
+    monkeypatch.setattr(Parser, "parse_document", lambda parser: parsed.append(parser))
+    # Within the token limit: a comment is no token, but the lexer reads it.
+    document = "{ __typename } # " + "x" * 84
+
+    [(code, message)] = await codes_and_messages(schema, document)
+
+    assert code == "BAD_USER_INPUT"
+    assert message == (
+        "The document is 101 characters long; at most 100 are allowed. "
+        "Send long values (a ticket's description, a message) as variables."
+    )
+    assert parsed == []
+
+
+async def test_the_length_limit_holds_for_subscriptions_too() -> None:
+    schema = build_schema(limits=OperationLimits(max_length=100))
+    document = "subscription { configurationUpdated { version } } # " + "x" * 49
+
+    stream = await schema.subscribe(document)
+    [result] = [result async for result in stream]
+
+    assert result.data is None
+    [error] = result.errors or []
+    assert error.extensions == {"code": "BAD_USER_INPUT"}
+    assert error.message.startswith("The document is 101 characters long")
+
+
+async def test_a_document_within_the_length_limit_runs() -> None:
+    schema = build_schema(limits=OperationLimits(max_length=100))
+
+    result = await schema.execute("{ __typename } # " + "x" * 83)
+
+    assert result.errors is None
 
 
 async def test_too_many_tokens_is_refused() -> None:

@@ -17,7 +17,6 @@ from functools import cached_property
 from typing import Any
 
 from graphql.error import GraphQLError
-from strawberry import Schema
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -26,6 +25,7 @@ from strawberry.types import ExecutionContext
 from ticketing.activity import service as activity
 from ticketing.activity.models import LogLevel
 from ticketing.errors import DomainError
+from ticketing.graphql.document_length import LengthLimitedSchema
 from ticketing.graphql.failure_reports import FailureReports, Repeats, fingerprint
 from ticketing.outages import UNAVAILABLE_MESSAGE, is_outage
 from ticketing.realtime.broker import Broker
@@ -101,7 +101,7 @@ class ErrorCodes(MaskErrors):
         )
 
 
-class TicketingSchema(Schema):
+class TicketingSchema(LengthLimitedSchema):
     def __init__(self, *args: Any, error_report_window_seconds: float = 60.0, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.failures = FailureReports(error_report_window_seconds)

@@ -1,8 +1,11 @@
-"""Limits on what one operation may ask for: tokens, depth, aliases and cost.
+"""Limits on what one operation may ask for: length, tokens, depth, aliases and cost.
 
+- Length: a longer document is refused before it is parsed (document_length.py).
 - Tokens: graphql-core's parser stops past `max_tokens` (parser_cache.py).
 - Depth and aliases: measured from the document alone, before validation, so an
   oversized document is refused before the (costlier) validation rules run.
+- Validation: graphql-core's rules, but OverlappingFieldsCanBeMergedRule (time
+  quadratic in a repeated field) is replaced by our linear FieldsCanMergeRule.
 - Cost: after validation, with the operation's variables (see `cost.py`), which a
   graphql-core validation rule never sees; so this runs in the validation step
   of a schema extension, where strawberry's execution context has them.
@@ -17,11 +20,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from graphql.error import GraphQLError
+from graphql.validation import ASTValidationRule, OverlappingFieldsCanBeMergedRule
 from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from ticketing.graphql.cost import operation_cost
+from ticketing.graphql.document_length import DEFAULT_MAX_LENGTH
 from ticketing.graphql.document_shape import measure
+from ticketing.graphql.field_merging import FieldsCanMergeRule
 from ticketing.graphql.parser_cache import InBandParserCache
 
 VALIDATION_CACHE_SIZE = 512
@@ -30,6 +36,7 @@ PARSE_CACHE_SIZE = 512
 
 @dataclass(frozen=True, slots=True)
 class OperationLimits:
+    max_length: int = DEFAULT_MAX_LENGTH
     max_depth: int = 12
     max_tokens: int = 2000
     max_aliases: int = 30
@@ -79,7 +86,7 @@ class LimitedValidation(ValidationCache):
                 )
             ]
         errors: list[GraphQLError] = self.cached_validate_document(
-            context.schema._schema, document, context.validation_rules
+            context.schema._schema, document, linear_rules(context.validation_rules)
         )
         if errors:
             return errors
@@ -98,3 +105,12 @@ class LimitedValidation(ValidationCache):
                 )
             ]
         return []
+
+
+def linear_rules(
+    rules: tuple[type[ASTValidationRule], ...],
+) -> tuple[type[ASTValidationRule], ...]:
+    """The rules, with graphql-core's quadratic field merging replaced by our linear one."""
+    return tuple(
+        FieldsCanMergeRule if rule is OverlappingFieldsCanBeMergedRule else rule for rule in rules
+    )

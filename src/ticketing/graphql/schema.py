@@ -48,11 +48,12 @@ def build_schema(
     introspection: bool = True,
     error_report_window_seconds: float = 60.0,
 ) -> strawberry.Schema:
+    limits = limits or OperationLimits()
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         # Without introspection, error messages stop naming the schema as well.
         ErrorCodes if introspection else ErrorCodesWithoutSchema,
         # parsing and validation (both cached) included
-        *limit_extensions(limits or OperationLimits()),
+        *limit_extensions(limits),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
@@ -68,6 +69,7 @@ def build_schema(
         execution_context_class=SharedEventExecutor,
         error_report_window_seconds=error_report_window_seconds,
     )
+    schema.max_query_length = limits.max_length  # checked before any extension runs
     guard_text_arguments(schema._schema)
     return schema
 
