@@ -1,7 +1,7 @@
 """Benchmark 7, validation: parsing and validating the worst documents, before and after.
 
 In this process, no server: for each document of lib/worst_documents.py at the
-largest size the token limit (2,000) lets through, the costly documents that
+largest size the token limit (MAX_QUERY_TOKENS) lets through, the costly documents that
 the length limit now refuses, the one shape that our rule's work budget stops,
 and two real queries (GraphiQL's introspection query, an inbox page), the time
 of what the server does before executing an operation:
@@ -53,7 +53,10 @@ from ticketing.graphql.document_length import (  # type: ignore[import-untyped]
     length_error,
 )
 from ticketing.graphql.document_shape import measure  # type: ignore[import-untyped]
-from ticketing.graphql.limits import linear_rules  # type: ignore[import-untyped]
+from ticketing.graphql.limits import (  # type: ignore[import-untyped]
+    OperationLimits,
+    linear_rules,
+)
 from ticketing.graphql.schema import build_schema  # type: ignore[import-untyped]
 
 TABLE = "validation"
@@ -70,7 +73,7 @@ COLUMNS = (
     "date",
     "note",
 )
-MAX_TOKENS = 2000
+MAX_TOKENS: int = OperationLimits().max_tokens
 MAX_LENGTH: int = DEFAULT_MAX_LENGTH
 STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 BEFORE_RULES = (*specified_rules, *STRAWBERRY_RULES)

@@ -13,7 +13,7 @@ def test_the_defaults_are_safe_for_production_except_introspection() -> None:
     assert settings.introspection is True  # and GRAPHIQL: turn both off in production
     assert settings.max_query_length == 16_384
     assert settings.max_query_depth == 12
-    assert settings.max_query_tokens == 2000
+    assert settings.max_query_tokens == 1000
     assert settings.max_query_aliases == 30
     assert settings.max_query_cost == 10_000
     assert settings.max_request_body_bytes == 1024 * 1024

@@ -50,7 +50,7 @@ class Settings:
     # Characters in a document, checked before parsing (long values go in variables).
     max_query_length: int = 16_384
     max_query_depth: int = 12
-    max_query_tokens: int = 2000
+    max_query_tokens: int = 1000
     max_query_aliases: int = 30
     max_query_cost: int = 10_000
     max_request_body_bytes: int = 1024 * 1024
@@ -196,7 +196,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         introspection=boolean("INTROSPECTION", True),
         max_query_length=integer("MAX_QUERY_LENGTH", 16_384),
         max_query_depth=integer("MAX_QUERY_DEPTH", 12),
-        max_query_tokens=integer("MAX_QUERY_TOKENS", 2000),
+        max_query_tokens=integer("MAX_QUERY_TOKENS", 1000),
         max_query_aliases=integer("MAX_QUERY_ALIASES", 30, minimum=0),
         max_query_cost=integer("MAX_QUERY_COST", 10_000),
         max_request_body_bytes=integer("MAX_REQUEST_BODY_BYTES", 1024 * 1024),

@@ -74,8 +74,8 @@ MAX_CONFLICTS = 10
 # Units of work allowed per token of the document, with a floor for small ones.
 # The worst shapes we know without abstract parents take at most ~2.3 units a
 # token (tests/graphql/test_validation_work.py); abstract parents nested under
-# object types can take more, and a unit is 1-3 microseconds here, so at 6 a
-# document of 2,000 tokens stops within ~30 ms.
+# object types can take more; at 6 a document at the token limit stops well
+# before it costs what its parsing does (docs/performance.md).
 WORK_PER_TOKEN = 6
 MIN_WORK = 4_000
 MAX_NAME_IN_MESSAGE = 100

@@ -5,7 +5,8 @@
 - Depth and aliases: measured from the document alone, before validation, so an
   oversized document is refused before the (costlier) validation rules run.
 - Validation: graphql-core's rules, but OverlappingFieldsCanBeMergedRule (time
-  quadratic in a repeated field) is replaced by our linear FieldsCanMergeRule.
+  quadratic in a repeated field) is replaced by our linear FieldsCanMergeRule,
+  and the three variable rules (a second walk of the document) by one rule.
 - Cost: after validation, with the operation's variables (see `cost.py`), which a
   graphql-core validation rule never sees; so this runs in the validation step
   of a schema extension, where strawberry's execution context has them.
@@ -29,6 +30,7 @@ from ticketing.graphql.document_length import DEFAULT_MAX_LENGTH
 from ticketing.graphql.document_shape import measure
 from ticketing.graphql.field_merging import FieldsCanMergeRule
 from ticketing.graphql.parser_cache import InBandParserCache
+from ticketing.graphql.variable_usages import one_walk_variable_rules
 
 VALIDATION_CACHE_SIZE = 512
 PARSE_CACHE_SIZE = 512
@@ -38,7 +40,7 @@ PARSE_CACHE_SIZE = 512
 class OperationLimits:
     max_length: int = DEFAULT_MAX_LENGTH
     max_depth: int = 12
-    max_tokens: int = 2000
+    max_tokens: int = 1000
     max_aliases: int = 30
     max_cost: int = 10_000
 
@@ -110,7 +112,8 @@ class LimitedValidation(ValidationCache):
 def linear_rules(
     rules: tuple[type[ASTValidationRule], ...],
 ) -> tuple[type[ASTValidationRule], ...]:
-    """The rules, with graphql-core's quadratic field merging replaced by our linear one."""
-    return tuple(
-        FieldsCanMergeRule if rule is OverlappingFieldsCanBeMergedRule else rule for rule in rules
+    """The rules, with graphql-core's quadratic field merging replaced by our linear one,
+    and its three variable rules by one that needs no second walk (variable_usages.py)."""
+    return one_walk_variable_rules(
+        [FieldsCanMergeRule if rule is OverlappingFieldsCanBeMergedRule else rule for rule in rules]
     )
